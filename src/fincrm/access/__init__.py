@@ -1,0 +1,1 @@
+"""Access: organisation (branches, teams, staff users and roles); later sessions, tokens, audit."""

@@ -1,0 +1,165 @@
+"""The ``fincrm`` command line. Commands are thin: parse, open a unit of work, call a service.
+
+Errors that fincrm raises on purpose exit with status 1 and one line on stderr, no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from fincrm.config import Settings
+from fincrm.errors import FincrmError
+
+app = typer.Typer(help="fincrm: the client book of a bank, brokerage or wealth manager.", no_args_is_help=True)
+db_app = typer.Typer(help="Operational store schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="Secrets for production settings.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+err = Console(stderr=True)
+out = Console()
+
+
+@dataclass
+class Context:
+    settings: Settings
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def engine(self) -> Engine:
+        from fincrm.db.engine import engine_from_settings
+
+        return engine_from_settings(self.settings)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        from fincrm.db.engine import session_factory
+
+        return session_factory(self.engine)
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    try:
+        ctx.obj = Context(Settings())
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"FINCRM_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        _fail(f"invalid settings: {problems}")
+    except FincrmError as exc:
+        _fail(exc.message)
+
+
+def _ctx(ctx: typer.Context) -> Context:
+    return ctx.obj
+
+
+class _ProgressReporter:
+    """Adapts the services' ``progress(stage, done, total)`` callback to a rich progress bar."""
+
+    def __init__(self, progress: Progress):
+        self._progress = progress
+        self._tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        task = self._tasks.get(stage)
+        if task is None:
+            task = self._tasks[stage] = self._progress.add_task(stage, total=total)
+        self._progress.update(task, completed=done, total=total)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=False, disable=not err.is_terminal and not sys.stderr.isatty() and False,
+    )  # fmt: skip
+
+
+def run_guarded(fn: Any) -> Any:
+    try:
+        return fn()
+    except FincrmError as exc:
+        if exc.errors:
+            for problem in exc.errors[:20]:
+                err.print(f"  {problem}", highlight=False, soft_wrap=True)
+            if len(exc.errors) > 20:
+                err.print(f"  ... and {len(exc.errors) - 20} more", highlight=False)
+        _fail(exc.message)
+
+
+# ----- store --------------------------------------------------------------------------------
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the operational store, or migrate it to the latest schema."""
+    from fincrm.db import migrate
+
+    c = _ctx(ctx)
+    run_guarded(lambda: migrate.upgrade(c.engine))
+    c.settings.lake_path.mkdir(parents=True, exist_ok=True)
+    out.print(f"store ready at revision {migrate.current_revision(c.engine)}; lake at {c.settings.lake_path}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context, revision: str = typer.Argument("head", help="Target revision")) -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    from fincrm.db import migrate
+
+    c = _ctx(ctx)
+    run_guarded(lambda: migrate.upgrade(c.engine, revision))
+    out.print(f"at revision {migrate.current_revision(c.engine)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(ctx: typer.Context, revision: str = typer.Argument("-1", help="Target revision")) -> None:
+    """Revert migrations down to REVISION (default: one step)."""
+    from fincrm.db import migrate
+
+    c = _ctx(ctx)
+    run_guarded(lambda: migrate.downgrade(c.engine, revision))
+    out.print(f"at revision {migrate.current_revision(c.engine)}")
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Print the store's current revision and the latest one available."""
+    from fincrm.db import migrate
+
+    c = _ctx(ctx)
+    out.print(f"current: {migrate.current_revision(c.engine)}  head: {migrate.head_revision(c.engine)}")
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print fresh random values for FINCRM_PII_KEY and FINCRM_SECRET_KEY."""
+    import base64
+    import secrets
+
+    out.print(f"FINCRM_PII_KEY={base64.b64encode(secrets.token_bytes(64)).decode()}")
+    out.print(f"FINCRM_SECRET_KEY={secrets.token_urlsafe(48)}")
+
+
+def _require_current_schema(c: Context) -> None:
+    from fincrm.db import migrate
+
+    current, head = migrate.current_revision(c.engine), migrate.head_revision(c.engine)
+    if current != head:
+        _fail(f"the store is at revision {current}, the code needs {head}: run `fincrm init` first")

@@ -1,0 +1,1 @@
+"""Clients: parties, households, relationships, accounts, holdings, interactions, memory points, consents, life events."""

@@ -1,0 +1,114 @@
+"""Settings: one object, built once at the edge (CLI callback, app factory) and passed down.
+
+Every setting is read from the environment with the prefix ``FINCRM_`` (or a ``.env`` file) and
+is documented in docs/configuration.md; a test checks that the two agree. Nothing else in fincrm
+reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fincrm.errors import ConfigurationError
+
+# Well-known keys for the demo institution only. `Settings` refuses them outside env=local, so a
+# production deployment can never run with a key that is printed in this file.
+DEMO_PII_KEY = base64.b64encode(b"fincrm-demo-pii-key-NOT-FOR-PRODUCTION-USE-000000000000000000000"[:64]).decode()
+DEMO_SECRET_KEY = "fincrm-demo-secret-NOT-FOR-PRODUCTION"
+
+
+class Settings(BaseSettings):
+    """fincrm configuration (environment prefix ``FINCRM_``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FINCRM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["local", "staging", "production"] = Field(
+        "local",
+        description="Deployment environment. Only `local` accepts the built-in demo keys.",
+    )
+    database_url: str = Field(
+        "sqlite:///./var/fincrm.db",
+        description="SQLAlchemy URL of the operational store: an SQLite file by default, "
+        "`postgresql+psycopg://user@host:5432/db` in production.",
+    )
+    lake_path: Path = Field(
+        Path("./var/lake"),
+        description="Folder of the Parquet lake (transactions, holdings snapshots, market prices, "
+        "external feeds). Shared storage when several machines run the batch.",
+    )
+    analytics_engine: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="Engine that reads the lake: embedded DuckDB, or Apache Spark at scale."
+    )
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="Business timezone for dates shown to people and for day boundaries; "
+        "timestamps are always stored in UTC.",
+    )
+    locale: Literal["zh-CN", "en"] = Field("zh-CN", description="Default language of pages and reports.")
+    reporting_currency: str = Field(
+        "CNY", description="ISO 4217 currency in which totals are reported (3 upper-case letters)."
+    )
+    pii_key: SecretStr = Field(
+        SecretStr(DEMO_PII_KEY),
+        description="Base64 of 64 random bytes: the AES-SIV key that encrypts national ID numbers "
+        "at rest. Required outside env=local; generate with `fincrm keys generate`.",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(DEMO_SECRET_KEY),
+        description="Secret that signs session cookies and CSRF tokens. Required outside env=local.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+        return value
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if len(value) != 3 or not value.isalpha() or not value.isupper():
+            raise ValueError(f"currency must be 3 upper-case letters (ISO 4217), got {value!r}")
+        return value
+
+    @field_validator("pii_key")
+    @classmethod
+    def _key_length(cls, value: SecretStr) -> SecretStr:
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except binascii.Error as exc:
+            raise ValueError("pii_key must be base64") from exc
+        if len(raw) != 64:
+            raise ValueError(f"pii_key must decode to 64 bytes, got {len(raw)}")
+        return value
+
+    @model_validator(mode="after")
+    def _no_demo_secrets_outside_local(self) -> Settings:
+        if self.env != "local":
+            for name, demo in (("pii_key", DEMO_PII_KEY), ("secret_key", DEMO_SECRET_KEY)):
+                if getattr(self, name).get_secret_value() == demo:
+                    raise ConfigurationError(
+                        f"FINCRM_{name.upper()} is the public demo value but FINCRM_ENV={self.env}; "
+                        "set a secret of your own (see docs/configuration.md)"
+                    )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def pii_key_bytes(self) -> bytes:
+        return base64.b64decode(self.pii_key.get_secret_value())

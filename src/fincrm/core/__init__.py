@@ -1,0 +1,1 @@
+"""Toolkit with no domain knowledge: money, clock, PII protection, Chinese text helpers."""

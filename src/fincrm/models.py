@@ -1,0 +1,13 @@
+"""Every ORM table of fincrm, imported in capability order so that one metadata knows them all.
+
+Used by the migrations and by tests that compare the ORM with the migrated schema.
+"""
+
+from fincrm.access import models as access_models
+from fincrm.clients import models as clients_models
+from fincrm.db.base import Base
+from fincrm.products import models as products_models
+
+metadata = Base.metadata
+
+__all__ = ["access_models", "clients_models", "products_models", "metadata"]
