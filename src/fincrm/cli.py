@@ -5,8 +5,6 @@ Errors that fincrm raises on purpose exit with status 1 and one line on stderr, 
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -90,7 +88,7 @@ class _ProgressReporter:
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=False, disable=not err.is_terminal and not sys.stderr.isatty() and False,
+        console=err, transient=False,
     )  # fmt: skip
 
 
@@ -163,3 +161,74 @@ def _require_current_schema(c: Context) -> None:
     current, head = migrate.current_revision(c.engine), migrate.head_revision(c.engine)
     if current != head:
         _fail(f"the store is at revision {current}, the code needs {head}: run `fincrm init` first")
+
+
+def _print_summary(c: Context) -> None:
+    from rich.table import Table
+
+    from fincrm.clients.service import summarize_book
+    from fincrm.core.money import format_wan
+    from fincrm.db.uow import unit_of_work
+    from fincrm.lake.schemas import DATASETS
+    from fincrm.lake.store import Lake
+
+    with unit_of_work(c.sessions) as session:
+        summary = summarize_book(session, currency=c.settings.reporting_currency)
+    table = Table(title="fincrm institution", show_header=True)
+    table.add_column("store / lake")
+    table.add_column("rows", justify="right")
+    for name, n in summary.counts.items():
+        table.add_row(name, f"{n:,}")
+    lake = Lake(c.settings.lake_path)
+    for name in DATASETS:
+        table.add_row(f"lake: {name}", f"{lake.count(name):,}")
+    out.print(table)
+    share = "n/a" if summary.top_2pct_share is None else f"{summary.top_2pct_share:.1%}"
+    out.print(
+        f"client assets (AUM): {summary.aum_amount:,.2f} {summary.currency} ({format_wan(summary.aum_amount)}); "
+        f"the top 2% of clients hold {share}"
+    )
+
+
+@app.command()
+def summary(ctx: typer.Context) -> None:
+    """Print what the store and the lake hold: counts per table and dataset, and AUM concentration."""
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    _print_summary(c)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    clients: Annotated[int, typer.Option(min=100, help="Number of clients in the demo institution")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed and date give the same bytes")] = 42,
+) -> None:
+    """The main job on the embedded default: create the store, generate the demo institution, summarise it.
+
+    Replaces whatever the store and lake at the configured paths hold.
+    """
+    from fincrm.core.clock import SystemClock, local_today
+    from fincrm.db import migrate
+    from fincrm.db.uow import unit_of_work
+    from fincrm.demo.generator import generate_institution
+    from fincrm.lake.store import Lake
+
+    c = _ctx(ctx)
+    out.print(f"1/3 store: {c.settings.database_url}")
+    run_guarded(lambda: migrate.upgrade(c.engine))
+    as_of = local_today(SystemClock(), c.settings.tz)
+    answers = c.settings.lake_path.parent / "demo-answers.json"
+    out.print(f"2/3 generating {clients:,} clients (seed {seed}, as of {as_of}) into {c.settings.lake_path}")
+
+    def work() -> None:
+        with _progress() as bar, unit_of_work(c.sessions) as session:
+            generate_institution(
+                session, Lake(c.settings.lake_path), clients=clients, seed=seed, as_of=as_of,
+                pii_key=c.settings.pii_key_bytes, answers_path=answers, progress=_ProgressReporter(bar),
+            )  # fmt: skip
+
+    run_guarded(work)
+    out.print("3/3 summary")
+    _print_summary(c)
+    out.print(f"planted stories (ground truth for analytics): {answers}")

@@ -292,3 +292,21 @@ def consent_state_at(
             break
         decided = action is ConsentAction.GRANT
     return decided
+
+
+def top_share(values: list, fraction: float) -> float | None:
+    """Share of the total held by the largest ``fraction`` of values (at least one value).
+
+    Examples
+    --------
+    >>> top_share([1, 1, 1, 97], 0.25)
+    0.97
+    >>> top_share([], 0.02) is None
+    True
+    """
+    positive = sorted((v for v in values if v > 0), reverse=True)
+    total = sum(positive)
+    if not positive or total == 0:
+        return None
+    k = max(1, round(len(positive) * fraction))
+    return float(sum(positive[:k]) / total)

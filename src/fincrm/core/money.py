@@ -33,9 +33,11 @@ def to_amount(value: str | int | Decimal) -> Decimal:
         raise ValueError(f"not a number: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not a finite amount: {value!r}")
+    if abs(amount) > MAX_AMOUNT + 1:  # checked before quantize, which fails on huge exponents
+        raise ValueError(f"amount {value!r} exceeds 16 integer digits")
     amount = amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
     if abs(amount) > MAX_AMOUNT:
-        raise ValueError(f"amount {amount} exceeds 16 integer digits")
+        raise ValueError(f"amount {value!r} exceeds 16 integer digits")
     return amount
 
 
