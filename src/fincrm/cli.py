@@ -151,8 +151,8 @@ def keys_generate() -> None:
     import base64
     import secrets
 
-    out.print(f"FINCRM_PII_KEY={base64.b64encode(secrets.token_bytes(64)).decode()}")
-    out.print(f"FINCRM_SECRET_KEY={secrets.token_urlsafe(48)}")
+    typer.echo(f"FINCRM_PII_KEY={base64.b64encode(secrets.token_bytes(64)).decode()}")
+    typer.echo(f"FINCRM_SECRET_KEY={secrets.token_urlsafe(48)}")
 
 
 def _require_current_schema(c: Context) -> None:
@@ -196,6 +196,40 @@ def summary(ctx: typer.Context) -> None:
     c = _ctx(ctx)
     _require_current_schema(c)
     _print_summary(c)
+
+
+client_app = typer.Typer(help="Look up clients (personal data masked).", no_args_is_help=True)
+app.add_typer(client_app, name="client")
+
+
+@client_app.command("show")
+def client_show(
+    ctx: typer.Context,
+    party_no: Annotated[str, typer.Argument(help="Client number")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """Show one client's profile; national ID, phone and e-mail are masked."""
+    from fincrm.clients.service import get_client
+    from fincrm.core.crypto import FieldCipher
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    cipher = FieldCipher(c.settings.pii_key_bytes, "national_id")
+
+    def work():
+        with unit_of_work(c.sessions) as session:
+            return get_client(session, party_no=party_no, cipher=cipher)
+
+    client = run_guarded(work)
+    if as_json:
+        typer.echo(client.model_dump_json(indent=2))
+        return
+    for key, value in client.model_dump(exclude={"relations"}).items():
+        if value not in (None, False):
+            out.print(f"{key:>16}: {value}", highlight=False)
+    for rel in client.relations:
+        out.print(f"{'relation':>16}: {rel.kind} {rel.name} ({rel.party_no}) {rel.title or ''}", highlight=False)
 
 
 @app.command()

@@ -67,3 +67,23 @@ class TestTimestamps:
         session.add(_person(created_at=datetime(2026, 3, 1, 8, 30)))
         with pytest.raises(Exception, match="naive datetime"):
             session.flush()
+
+
+class TestConsentHistory:
+    def test_state_at_any_instant(self, session) -> None:
+        from fincrm.clients.service import consents_at
+
+        party = _person()
+        session.add(party)
+        session.flush()
+        for when, action in [("2025-01-01T09:00:00+08:00", ConsentAction.GRANT),
+                             ("2025-06-01T09:00:00+08:00", ConsentAction.WITHDRAW)]:
+            session.add(ConsentEvent(
+                party_id=party.id, purpose=ConsentPurpose.MARKETING, channel=ConsentChannel.SMS,
+                action=action, effective_at=datetime.fromisoformat(when),
+            ))  # fmt: skip
+        session.flush()
+        key = ("marketing", "sms")
+        assert consents_at(session, party_no="C0001", at=datetime(2024, 12, 31, tzinfo=UTC)) == {key: False}
+        assert consents_at(session, party_no="C0001", at=datetime(2025, 3, 1, tzinfo=UTC)) == {key: True}
+        assert consents_at(session, party_no="C0001", at=datetime(2025, 6, 1, 1, tzinfo=UTC)) == {key: False}
