@@ -63,5 +63,6 @@ def upsert_rows(
             )
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=[table.c[k] for k in key])
-        written += session.execute(stmt).rowcount or 0
+        # RETURNING counts exactly the rows inserted or changed; rowcount is -1 on some drivers
+        written += len(session.execute(stmt.returning(table.c[key[0]])).all())
     return written
