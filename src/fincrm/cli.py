@@ -266,3 +266,137 @@ def demo(
     out.print("3/3 summary")
     _print_summary(c)
     out.print(f"planted stories (ground truth for analytics): {answers}")
+
+
+# ----- import -------------------------------------------------------------------------------
+def _import_help() -> str:
+    from fincrm.ingest.names import BUNDLE, ENTITY_NAMES
+
+    return (
+        "Import FILE (CSV, Parquet or .xlsx) as ENTITY: validated, all-or-nothing, idempotent.\n\n"
+        f"ENTITY is one of: {', '.join(ENTITY_NAMES)}; or `{BUNDLE}` with FILE a folder and --mapping a "
+        "bundle that lists the files to load in one transaction. Formats: docs/import.md."
+    )
+
+
+@app.command("import", help=_import_help(), no_args_is_help=True)
+def import_(
+    ctx: typer.Context,
+    entity: Annotated[str, typer.Argument(help="What FILE holds (see the list above), or `bundle`")],
+    file: Annotated[Path, typer.Argument(help="The file to import; for `bundle`, the folder of files")],
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="YAML mapping of the file's columns (needed for bundle)")
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Import good rows, write bad ones to a rejects file")
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects", help="Rejects file (bundle: a folder); default <name>.rejects.csv beside the input"
+        ),
+    ] = None,
+) -> None:
+    from fincrm.db.uow import unit_of_work
+    from fincrm.errors import InputError
+    from fincrm.ingest.service import BUNDLE, import_bundle, import_file
+    from fincrm.lake.store import Lake
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    lake = Lake(c.settings.lake_path)
+
+    def work() -> tuple[Any, ...]:
+        with unit_of_work(c.sessions) as session:
+            if entity == BUNDLE:
+                if mapping is None:
+                    raise InputError(f"`fincrm import {BUNDLE} DIR` needs --mapping BUNDLE.yaml")
+                return import_bundle(
+                    session, lake=lake, settings=c.settings, directory=file, mapping=mapping,
+                    skip_invalid=skip_invalid, rejects=rejects,
+                ).steps  # fmt: skip
+            return (
+                import_file(
+                    session, lake=lake, settings=c.settings, entity=entity, path=file, mapping=mapping,
+                    skip_invalid=skip_invalid, rejects=rejects,
+                ),
+            )  # fmt: skip
+
+    results = run_guarded(work)
+    for r in results:
+        line = (
+            f"{r.entity} <- {r.file}: {r.rows:,} rows: inserted {r.inserted:,}, updated {r.updated:,}, "
+            f"unchanged {r.unchanged:,}, rejected {r.rejected:,}"
+        )
+        rejected_to = f" (see {r.rejects_path})" if r.rejects_path else ""
+        out.print(line + rejected_to, highlight=False, soft_wrap=True)
+    if len(results) > 1:
+        counts = ("inserted", "updated", "unchanged", "rejected")
+        totals = {k: sum(getattr(r, k) for r in results) for k in counts}
+        out.print("total: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()), highlight=False)
+
+
+# ----- demo institution ---------------------------------------------------------------------
+@app.command()
+def generate(
+    ctx: typer.Context,
+    clients: Annotated[
+        int, typer.Option("--clients", min=50, help="Number of parties (about 5 % corporates)")
+    ] = 10_000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed: the same seed and as-of date give the same data")
+    ] = 42,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Last day of the history, YYYY-MM-DD (default: today)")
+    ] = None,
+    answers: Annotated[
+        Path | None,
+        typer.Option("--answers", help="Answer file of the planted stories (default: <lake>/../demo-answers.json)"),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Delete the clients, organisation and products already in the store")
+    ] = False,
+) -> None:
+    """Generate the demo institution (钱塘银行) into the store and the lake, with its planted stories."""
+    from rich.table import Table
+    from sqlalchemy import func, select
+
+    from fincrm.clients.models import Party
+    from fincrm.core.clock import SystemClock, local_today
+    from fincrm.db.uow import unit_of_work
+    from fincrm.demo import generate_institution
+    from fincrm.lake.store import Lake
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    try:
+        day = date.fromisoformat(as_of) if as_of else local_today(SystemClock(), c.settings.tz)
+    except ValueError:
+        _fail(f"--as-of must be a date as YYYY-MM-DD, got {as_of!r}")
+    with unit_of_work(c.sessions) as session:
+        existing = session.scalar(select(func.count()).select_from(Party)) or 0
+    if existing and not replace:
+        _fail(
+            f"the store already holds {existing:,} clients; pass --replace to delete them (and the organisation "
+            "and product shelf) and generate the demo institution in their place"
+        )
+    answers_path = answers or c.settings.lake_path.parent / "demo-answers.json"
+
+    def work() -> Any:
+        with _progress() as bar, unit_of_work(c.sessions) as session:
+            return generate_institution(
+                session, Lake(c.settings.lake_path), clients=clients, seed=seed, as_of=day,
+                pii_key=c.settings.pii_key_bytes, answers_path=answers_path, progress=_ProgressReporter(bar),
+            )  # fmt: skip
+
+    result = run_guarded(work)
+    table = Table(title=f"demo institution as of {result.as_of} (seed {result.seed})")
+    table.add_column("store table / lake dataset")
+    table.add_column("rows", justify="right")
+    for name, n in result.store_rows.items():
+        table.add_row(name, f"{n:,}")
+    for name, n in result.lake_rows.items():
+        table.add_row(f"lake: {name}", f"{n:,}")
+    out.print(table)
+    stories = ", ".join(f"{kind} {n}" for kind, n in result.stories.items())
+    out.print(f"planted stories: {stories}; answers in {result.answers_path}", highlight=False, soft_wrap=True)

@@ -31,12 +31,20 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
 
 
 def upsert_rows(
-    session: Session, table: Table, rows: Sequence[dict[str, Any]], key: Sequence[str]
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    key: Sequence[str],
+    *,
+    insert_only: Sequence[str] = (),
+    touch: Sequence[str] = (),
 ) -> int:
     """Insert or update ``rows`` by the unique ``key`` columns; returns rows written or changed.
 
     Only columns present in the rows are updated, and only where a value differs, so an
-    unchanged row costs no write.
+    unchanged row costs no write. ``insert_only`` columns (``created_at``) are written when a row
+    is inserted and never updated; ``touch`` columns (``updated_at``) are updated only when some
+    other column changed. Neither is compared.
     """
     if not rows:
         return 0
@@ -48,7 +56,9 @@ def upsert_rows(
     else:
         raise NotImplementedError(f"upsert is implemented for sqlite and postgresql, not {dialect}")
     columns = list(rows[0].keys())
-    update_cols = [c for c in columns if c not in key and c != "id"]
+    unchanged_on_update = {*key, "id", *insert_only, *touch}
+    update_cols = [c for c in columns if c not in unchanged_on_update]
+    touched = [c for c in touch if c in columns]
     written = 0
     per_chunk = max(1, min(CHUNK_ROWS, 30_000 // max(len(columns), 1)))
     for chunk in _chunks(rows, per_chunk):
@@ -58,7 +68,7 @@ def upsert_rows(
             changed = or_(*[table.c[c].is_distinct_from(excluded[c]) for c in update_cols])
             stmt = stmt.on_conflict_do_update(
                 index_elements=[table.c[k] for k in key],
-                set_={c: excluded[c] for c in update_cols},
+                set_={c: excluded[c] for c in update_cols + touched},
                 where=changed,
             )
         else:
