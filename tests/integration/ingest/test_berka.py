@@ -12,7 +12,12 @@ from tests.conftest import REPO_ROOT, SHARED_DATA
 BERKA = SHARED_DATA / "berka"
 MAPPING = REPO_ROOT / "docs" / "examples" / "mappings" / "berka.yaml"
 
-pytestmark = pytest.mark.skipif(not BERKA.exists(), reason="shared data not present")
+
+
+@pytest.fixture(autouse=True)
+def _berka_present() -> None:
+    # The data set is part of the workplace (../shared/data); its absence is a broken checkout, not a skip.
+    assert BERKA.is_dir(), f"Berka tables missing at {BERKA}"
 
 
 def grouped(session, column) -> dict:
