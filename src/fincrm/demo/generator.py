@@ -11,6 +11,7 @@ date, never from the clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -173,7 +174,7 @@ def generate_institution(
         _write_shelf(writer, calendar)
         report("prepare", 4, 5)
 
-        spill = Spill(lake.root)
+        spill = _Sink(Spill(lake.root), lake)
         entries: list[dict] = []
         deals: list[dict] = []
         bounds = sk.unit_bounds(CHUNK_PARTIES)
@@ -197,9 +198,13 @@ def generate_institution(
                 entries += done.entries
                 deals += done.deals
                 report("clients", hi, clients)
-            lake_rows = _write_lake(lake, spill, market, calendar, rng_deals, deals, policy_table, report)
+            lake_rows = spill.finish()
+            lake_rows.update(_write_lake(lake, spill.spill, market, calendar, rng_deals, deals, policy_table, report))
+        except BaseException:
+            spill.abandon()
+            raise
         finally:
-            spill.close()
+            spill.spill.close()
         writer.reset_sequences(TABLES)
     stories.write_answers(
         answers_path,
@@ -329,13 +334,14 @@ def _expand(
     seq.txns += txns.num_rows
     seq.records += sc_table.num_rows
     spill.add("transactions", txns)
+    snapshot_schema = DATASETS["holdings_snapshots"].schema
     spill.add(
         "holdings_snapshots",
-        holdings.snapshot_table(c, positions, ev).cast(DATASETS["holdings_snapshots"].schema),
-    )
-    spill.add(
-        "holdings_snapshots", flows.cash_snapshots(c, balances).cast(DATASETS["holdings_snapshots"].schema)
-    )
+        pa.concat_tables([
+            holdings.snapshot_table(c, positions, ev).cast(snapshot_schema),
+            flows.cash_snapshots(c, balances).cast(snapshot_schema),
+        ]),
+    )  # fmt: skip
     spill.add(
         "social_security",
         external.social_security(c, c.employers, plan.promo_factor[j]).cast(
@@ -363,6 +369,35 @@ def _expand(
     return planted
 
 
+# Datasets written chunk by chunk as the clients are generated (one file per chunk and partition),
+# so a million clients never hold three years of transactions in memory at once. Each chunk holds
+# its own clients' rows, so the chunks' keys are disjoint, as ``Lake.replace_stream`` requires.
+STREAMED = ("transactions", "holdings_snapshots", "social_security", "supply_chain")
+
+
+class _Sink:
+    """Routes each chunk's lake rows: streamed datasets straight to the lake, the rest to the spill."""
+
+    def __init__(self, spill: Spill, lake: Lake):
+        self.spill = spill
+        self._stack = ExitStack()
+        self._writers = {name: self._stack.enter_context(lake.replace_stream(name)) for name in STREAMED}
+
+    def add(self, name: str, table: pa.Table) -> None:
+        if name in self._writers:
+            self._writers[name].add(table)
+        else:
+            self.spill.add(name, table)
+
+    def finish(self) -> dict[str, int]:
+        """Swap the streamed datasets in; returns their row counts."""
+        self._stack.close()
+        return {name: writer.result.rows_total for name, writer in self._writers.items()}
+
+    def abandon(self) -> None:
+        self._stack.__exit__(RuntimeError, RuntimeError("generation failed"), None)
+
+
 def _write_lake(lake, spill, market, calendar, rng_deals, deals, policy_table, report) -> dict[str, int]:
     n_background = max(200, len(deals) * 10)
     spill.add(
@@ -374,11 +409,11 @@ def _write_lake(lake, spill, market, calendar, rng_deals, deals, policy_table, r
     spill.add("market_prices", market.prices_table().cast(DATASETS["market_prices"].schema))
     spill.add("industry_policy", policy_table.cast(DATASETS["industry_policy"].schema))
     rows = {}
-    for k, name in enumerate(DATASETS):
+    for k, name in enumerate(n for n in DATASETS if n not in STREAMED):
         result = lake.replace(name, spill.table(name, DATASETS[name].schema))
         spill.drop(name)
         rows[name] = result.rows_total
-        report("lake", k + 1, len(DATASETS))
+        report("lake", k + 1, len(DATASETS) - len(STREAMED))
     return rows
 
 

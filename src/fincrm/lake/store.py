@@ -98,6 +98,34 @@ class Lake:
         """Make ``table`` the whole dataset (the demo generator's write)."""
         return self._write(name, table, upsert=False)
 
+    @contextmanager
+    def replace_stream(self, name: str) -> Iterator[StreamWriter]:
+        """Replace a dataset with rows handed over in batches, never holding them all.
+
+        Each ``add(batch)`` is sorted by key and written as one file per partition it touches
+        (``part-00000.parquet``, ``part-00001.parquet``, ... in the order of the batches); the
+        version is swapped in when the block ends without an exception, and discarded otherwise.
+        Batches must hold disjoint keys (the caller's contract: e.g. one batch per group of
+        clients); duplicates inside one batch are refused. The same batches in the same order give
+        the same bytes.
+        """
+        spec = DATASETS[name]
+        with self._locked(name) as folder:
+            _remove_abandoned(folder)
+            new_version = _next_version(self.current_dir(name))
+            staging = folder / f".{new_version}.tmp"
+            staging.mkdir()
+            writer = StreamWriter(spec, staging)
+            try:
+                yield writer
+                writer.finish()
+            except BaseException:
+                writer.abandon()
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            _swap_in(folder, staging, new_version)
+            writer.result = WriteResult(name, new_version, writer.rows, writer.rows, self.count(name), writer.rows)
+
     def upsert(self, name: str, table: pa.Table) -> WriteResult:
         """Insert new keys and overwrite existing ones; rows whose key is absent stay.
 
@@ -176,16 +204,7 @@ class Lake:
                     target.mkdir(parents=True, exist_ok=True)
                     for f in files:
                         os.link(f, target / f.name)
-            final = folder / new_version
-            staging.rename(final)
-            tmp_pointer = folder / "_CURRENT.tmp"
-            tmp_pointer.write_text(new_version)
-            _fsync_dir(final)
-            os.replace(tmp_pointer, folder / "_CURRENT")
-            _fsync_dir(folder)
-            for old in folder.iterdir():
-                if _VERSION.fullmatch(old.name) and old.name != new_version:
-                    shutil.rmtree(old)
+            _swap_in(folder, staging, new_version)
             inserted = table.num_rows - matched if upsert else table.num_rows
             return WriteResult(name, new_version, table.num_rows, changed, self.count(name), inserted)
 
@@ -258,6 +277,20 @@ def _remove_abandoned(folder: Path) -> None:
             shutil.rmtree(entry)
 
 
+def _swap_in(folder: Path, staging: Path, new_version: str) -> None:
+    """Make the complete ``staging`` folder the current version, atomically; drop older ones."""
+    final = folder / new_version
+    staging.rename(final)
+    tmp_pointer = folder / "_CURRENT.tmp"
+    tmp_pointer.write_text(new_version)
+    _fsync_dir(final)
+    os.replace(tmp_pointer, folder / "_CURRENT")
+    _fsync_dir(folder)
+    for old in folder.iterdir():
+        if _VERSION.fullmatch(old.name) and old.name != new_version:
+            shutil.rmtree(old)
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -310,18 +343,68 @@ def _replace_all(lake: Lake, spec: DatasetSpec, table: pa.Table) -> WriteResult:
 
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             list(pool.map(write, pieces))
-        final = folder / new_version
-        staging.rename(final)
-        tmp_pointer = folder / "_CURRENT.tmp"
-        tmp_pointer.write_text(new_version)
-        _fsync_dir(final)
-        os.replace(tmp_pointer, folder / "_CURRENT")
-        _fsync_dir(folder)
-        for old in folder.iterdir():
-            if _VERSION.fullmatch(old.name) and old.name != new_version:
-                shutil.rmtree(old)
+        _swap_in(folder, staging, new_version)
         n = table.num_rows
         return WriteResult(name, new_version, n, n, lake.count(name), n)
+
+
+class StreamWriter:
+    """Writes batches of one dataset into a staging version; see ``Lake.replace_stream``.
+
+    Parquet encoding runs on a background thread (pyarrow releases the GIL), so the caller can
+    compute the next batch meanwhile; at most two batches wait, which bounds memory.
+    """
+
+    def __init__(self, spec: DatasetSpec, staging: Path):
+        self.spec = spec
+        self.staging = staging
+        self.rows = 0
+        self.result: WriteResult | None = None
+        self._batches = 0
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending: list = []
+
+    def add(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        spec = self.spec
+        table = table.select(spec.schema.names).cast(spec.schema)
+        order = pc.sort_indices(table.select(list(spec.key)), sort_keys=[(k, "ascending") for k in spec.key])
+        if _adjacent_duplicates(table.select(list(spec.key)).take(order), spec.key):
+            raise ValueError(f"{spec.name}: duplicate keys {spec.key} in the rows to write")
+        sequence = self._batches
+        self._batches += 1
+        self.rows += table.num_rows
+        while len(self._pending) >= 2:
+            self._pending.pop(0).result()
+        self._pending.append(self._pool.submit(self._write, table, order.to_numpy(), sequence))
+
+    def _write(self, table: pa.Table, order: np.ndarray, sequence: int) -> None:
+        spec = self.spec
+        part_col = spec.partition_column
+        file_name = f"part-{sequence:05d}.parquet"
+        if part_col is None:
+            pq.write_table(table.take(pa.array(order)), self.staging / file_name, **PARQUET_OPTIONS)
+            return
+        labels = _partition_labels(table, spec)[order]
+        by_part = np.argsort(labels, kind="stable")
+        order, labels = order[by_part], labels[by_part]
+        bounds = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1], True])
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            target = self.staging / f"{part_col}={_partition_label_text(int(labels[lo]), spec)}"
+            target.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table.take(pa.array(order[lo:hi])), target / file_name, **PARQUET_OPTIONS)
+
+    def finish(self) -> None:
+        for future in self._pending:
+            future.result()
+        self._pending.clear()
+        self._pool.shutdown()
+
+    def abandon(self) -> None:
+        for future in self._pending:
+            future.cancel()
+        self._pool.shutdown(wait=True)
 
 
 def _adjacent_duplicates(table: pa.Table, key: tuple[str, ...]) -> bool:

@@ -91,3 +91,28 @@ class TestSchemas:
         lake.replace("transactions", table)
         assert sorted(p.parent.name for p in lake.files("transactions")) == ["month=2025-01", "month=2025-02"]
         assert lake.read("transactions").column("amount").to_pylist() == [Decimal("15000.00"), Decimal("-88.50")]
+
+
+class TestReplaceStream:
+    def test_batches_become_one_version_in_key_order_per_file(self, lake: Lake) -> None:
+        with lake.replace_stream("market_prices") as writer:
+            writer.add(_prices([(date(2025, 1, 3), "B", 2.0), (date(2024, 5, 1), "B", 1.0)]))
+            writer.add(_prices([(date(2025, 1, 2), "A", 3.0)]))
+            assert lake.current_dir("market_prices") is None  # nothing visible before the block ends
+        assert writer.result is not None and writer.result.rows_total == 3
+        names = sorted(str(f.relative_to(lake.current_dir("market_prices"))) for f in lake.files("market_prices"))
+        assert names == ["year=2024/part-00000.parquet", "year=2025/part-00000.parquet", "year=2025/part-00001.parquet"]
+        assert lake.read("market_prices").column("series").to_pylist() == ["A", "B", "B"]
+
+    def test_an_error_inside_the_block_keeps_the_previous_version(self, lake: Lake) -> None:
+        lake.replace("market_prices", _prices([(date(2024, 1, 2), "A", 1.0)]))
+        with pytest.raises(RuntimeError), lake.replace_stream("market_prices") as writer:
+            writer.add(_prices([(date(2024, 1, 2), "A", 9.0)]))
+            raise RuntimeError("generation failed halfway")
+        assert lake.read("market_prices").column("price").to_pylist() == [1.0]
+        assert [p.name for p in (lake.root / "market_prices").iterdir() if p.is_dir()] == ["v000001"]
+
+    def test_duplicate_keys_in_a_batch_are_refused(self, lake: Lake) -> None:
+        with pytest.raises(ValueError, match="duplicate keys"), lake.replace_stream("market_prices") as writer:
+            writer.add(_prices([(date(2024, 1, 2), "A", 1.0), (date(2024, 1, 2), "A", 2.0)]))
+        assert lake.current_dir("market_prices") is None
