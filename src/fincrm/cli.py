@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from fincrm.config import Settings
 from fincrm.errors import FincrmError
 
-app = typer.Typer(help="fincrm: the client book of a bank, brokerage or wealth manager.", no_args_is_help=True)
+app = typer.Typer(
+    help="fincrm: the client book of a bank, brokerage or wealth manager.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Operational store schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 keys_app = typer.Typer(help="Secrets for production settings.", no_args_is_help=True)
@@ -229,7 +231,9 @@ def client_show(
         if value not in (None, False):
             out.print(f"{key:>16}: {value}", highlight=False)
     for rel in client.relations:
-        out.print(f"{'relation':>16}: {rel.kind} {rel.name} ({rel.party_no}) {rel.title or ''}", highlight=False)
+        out.print(
+            f"{'relation':>16}: {rel.kind} {rel.name} ({rel.party_no}) {rel.title or ''}", highlight=False
+        )
 
 
 @app.command()
@@ -351,10 +355,13 @@ def generate(
     ] = None,
     answers: Annotated[
         Path | None,
-        typer.Option("--answers", help="Answer file of the planted stories (default: <lake>/../demo-answers.json)"),
+        typer.Option(
+            "--answers", help="Answer file of the planted stories (default: <lake>/../demo-answers.json)"
+        ),
     ] = None,
     replace: Annotated[
-        bool, typer.Option("--replace", help="Delete the clients, organisation and products already in the store")
+        bool,
+        typer.Option("--replace", help="Delete the clients, organisation and products already in the store"),
     ] = False,
 ) -> None:
     """Generate the demo institution (钱塘银行) into the store and the lake, with its planted stories."""
@@ -399,4 +406,6 @@ def generate(
         table.add_row(f"lake: {name}", f"{n:,}")
     out.print(table)
     stories = ", ".join(f"{kind} {n}" for kind, n in result.stories.items())
-    out.print(f"planted stories: {stories}; answers in {result.answers_path}", highlight=False, soft_wrap=True)
+    out.print(
+        f"planted stories: {stories}; answers in {result.answers_path}", highlight=False, soft_wrap=True
+    )

@@ -20,7 +20,9 @@ from fincrm.errors import ConfigurationError
 
 # Well-known keys for the demo institution only. `Settings` refuses them outside env=local, so a
 # production deployment can never run with a key that is printed in this file.
-DEMO_PII_KEY = base64.b64encode(b"fincrm-demo-pii-key-NOT-FOR-PRODUCTION-USE-000000000000000000000"[:64]).decode()
+DEMO_PII_KEY = base64.b64encode(
+    b"fincrm-demo-pii-key-NOT-FOR-PRODUCTION-USE-000000000000000000000"[:64]
+).decode()
 DEMO_SECRET_KEY = "fincrm-demo-secret-NOT-FOR-PRODUCTION"
 
 

@@ -7,7 +7,7 @@ machine-readable `ErrorCode`, so the CLI, the API and the pages render the same 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 

@@ -13,7 +13,9 @@ def invoke(*args: str):
 
 
 class TestHelp:
-    @pytest.mark.parametrize("command", [[], ["init"], ["db"], ["db", "upgrade"], ["db", "downgrade"], ["demo"], ["summary"]])
+    @pytest.mark.parametrize(
+        "command", [[], ["init"], ["db"], ["db", "upgrade"], ["db", "downgrade"], ["demo"], ["summary"]]
+    )
     def test_every_command_has_help(self, command: list[str]) -> None:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
@@ -97,6 +99,8 @@ class TestClientShow:
         assert result.exit_code == 0, result.output
         shown = json.loads(result.output)
         assert (shown["national_id"], shown["phone"], shown["email"]) == (
-            "110***********002X", "138****5678", "z***@example.cn",
+            "110***********002X",
+            "138****5678",
+            "z***@example.cn",
         )
         assert "13812345678" not in result.output and "19491231" not in result.output

@@ -21,5 +21,7 @@ def test_importing_fincrm_starts_nothing() -> None:
         "assert 'duckdb' not in sys.modules, 'duckdb imported at import time';"
         "from fincrm.db import engine; print('ok')"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert result.stdout.strip() == "ok", result.stderr

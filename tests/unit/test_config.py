@@ -25,7 +25,10 @@ class TestSettings:
         assert s.database_url.startswith("sqlite:///./var/")
         assert s.lake_path == Path("var/lake")
         assert (s.analytics_engine, s.timezone, s.locale, s.reporting_currency) == (
-            "duckdb", "Asia/Shanghai", "zh-CN", "CNY",
+            "duckdb",
+            "Asia/Shanghai",
+            "zh-CN",
+            "CNY",
         )
 
     def test_reads_prefixed_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,7 +47,9 @@ class TestSettings:
             ("FINCRM_PII_KEY", "c2hvcnQ=", "64 bytes"),
         ],
     )
-    def test_rejects_bad_values(self, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
+    def test_rejects_bad_values(
+        self, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+    ) -> None:
         monkeypatch.setenv(name, value)
         with pytest.raises(ValidationError, match=message):
             Settings()

@@ -12,7 +12,9 @@ ALL_ERRORS = [
 class TestErrorShape:
     @pytest.mark.parametrize("cls", ALL_ERRORS, ids=lambda c: c.__name__)
     def test_every_error_yields_the_one_shape(self, cls: type[FincrmError]) -> None:
-        body = cls("what went wrong", errors=[FieldError(("file.csv", 3, "amount"), "not a number", "x")]).as_dict()
+        body = cls(
+            "what went wrong", errors=[FieldError(("file.csv", 3, "amount"), "not a number", "x")]
+        ).as_dict()
         assert set(body) == {"ok", "error", "errors", "code", "status"}
         assert body["ok"] is False and body["error"] == "what went wrong"
         assert body["errors"] == [{"loc": ["file.csv", 3, "amount"], "msg": "not a number", "input": "x"}]

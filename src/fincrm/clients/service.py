@@ -15,10 +15,6 @@ from sqlalchemy.orm import Session, aliased
 
 from fincrm.access.models import Branch, User
 from fincrm.clients.domain import AccountRole, ConsentAction, PartyKind, consent_state_at, top_share
-from fincrm.clients.schemas import ClientRead, KeyPersonRead
-from fincrm.core.crypto import FieldCipher
-from fincrm.core.pii import mask_email, mask_national_id, mask_phone
-from fincrm.errors import NotFound
 from fincrm.clients.models import (
     Account,
     AccountParty,
@@ -32,6 +28,10 @@ from fincrm.clients.models import (
     PartyRelationship,
     RiskAssessment,
 )
+from fincrm.clients.schemas import ClientRead, KeyPersonRead
+from fincrm.core.crypto import FieldCipher
+from fincrm.core.pii import mask_email, mask_national_id, mask_phone
+from fincrm.errors import NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +50,16 @@ def summarize_book(session: Session, *, currency: str) -> BookSummary:
     AUM is the market value of current holdings in ``currency``, attributed to each account's
     owner. Holdings in other currencies are left out of the total (no FX conversion yet).
     """
+
     def count(model: type) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
-    individuals = session.scalar(
-        select(func.count()).select_from(Party).where(Party.kind == PartyKind.INDIVIDUAL)
-    ) or 0
-    corporates = session.scalar(
-        select(func.count()).select_from(Party).where(Party.kind == PartyKind.CORPORATE)
-    ) or 0
+    individuals = (
+        session.scalar(select(func.count()).select_from(Party).where(Party.kind == PartyKind.INDIVIDUAL)) or 0
+    )
+    corporates = (
+        session.scalar(select(func.count()).select_from(Party).where(Party.kind == PartyKind.CORPORATE)) or 0
+    )
     counts = {
         "branches": count(Branch),
         "staff users": count(User),
@@ -76,7 +77,10 @@ def summarize_book(session: Session, *, currency: str) -> BookSummary:
     }
     per_client = (
         select(func.sum(Holding.market_value_amount).label("aum"))
-        .join(AccountParty, (AccountParty.account_id == Holding.account_id) & (AccountParty.role == AccountRole.OWNER))
+        .join(
+            AccountParty,
+            (AccountParty.account_id == Holding.account_id) & (AccountParty.role == AccountRole.OWNER),
+        )
         .where(Holding.currency == currency)
         .group_by(AccountParty.party_id)
     )

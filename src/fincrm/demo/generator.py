@@ -199,7 +199,9 @@ def generate_institution(
                 deals += done.deals
                 report("clients", hi, clients)
             lake_rows = spill.finish()
-            lake_rows.update(_write_lake(lake, spill.spill, market, calendar, rng_deals, deals, policy_table, report))
+            lake_rows.update(
+                _write_lake(lake, spill.spill, market, calendar, rng_deals, deals, policy_table, report)
+            )
         except BaseException:
             spill.abandon()
             raise

@@ -64,10 +64,14 @@ TRANSACTIONS = DatasetSpec(
         Field("kind", "string", True, "Transaction type", choices=TRANSACTION_KINDS),
         Field("amount", "amount", True, "Signed amount: + into the account, - out of it"),
         Field("currency", "string", True, "ISO 4217", pattern=CURRENCY),
-        Field("product_code", "string", False, "Product bought, redeemed, matured or paying out", max_length=32),
+        Field(
+            "product_code", "string", False, "Product bought, redeemed, matured or paying out", max_length=32
+        ),
         Field("units", "units", False, "Product units traded", min_value=0),
         Field("channel", "string", True, "Where it was initiated", choices=TRANSACTION_CHANNELS),
-        Field("counterparty_category", "string", False, "Who is paid or pays", choices=COUNTERPARTY_CATEGORIES),
+        Field(
+            "counterparty_category", "string", False, "Who is paid or pays", choices=COUNTERPARTY_CATEGORIES
+        ),
         Field("counterparty", "string", False, "Counterparty name (employer, merchant)", max_length=200),
     ),
 )

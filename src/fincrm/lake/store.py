@@ -124,7 +124,9 @@ class Lake:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             _swap_in(folder, staging, new_version)
-            writer.result = WriteResult(name, new_version, writer.rows, writer.rows, self.count(name), writer.rows)
+            writer.result = WriteResult(
+                name, new_version, writer.rows, writer.rows, self.count(name), writer.rows
+            )
 
     def upsert(self, name: str, table: pa.Table) -> WriteResult:
         """Insert new keys and overwrite existing ones; rows whose key is absent stay.
@@ -143,7 +145,9 @@ class Lake:
             _remove_abandoned(folder)
             current = self.current_dir(name)
             con.register("incoming", table)
-            dup_sql = f"SELECT count(*) FROM (SELECT {_key(spec)} FROM incoming GROUP BY ALL HAVING count(*) > 1)"
+            dup_sql = (
+                f"SELECT count(*) FROM (SELECT {_key(spec)} FROM incoming GROUP BY ALL HAVING count(*) > 1)"
+            )
             if _scalar(con, dup_sql):
                 raise ValueError(f"{name}: duplicate keys {spec.key} in the rows to write")
             new_version = _next_version(current)

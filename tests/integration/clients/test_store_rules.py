@@ -6,7 +6,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from fincrm.clients.domain import ConsentAction, ConsentChannel, ConsentPurpose, InvestorClass, PartyKind, PartyStatus
+from fincrm.clients.domain import (
+    ConsentAction,
+    ConsentChannel,
+    ConsentPurpose,
+    InvestorClass,
+    PartyKind,
+    PartyStatus,
+)
 from fincrm.clients.models import ConsentEvent, Party
 from fincrm.core.crypto import FieldCipher
 
@@ -25,9 +32,13 @@ def _person(**overrides) -> Party:
 class TestParties:
     def test_national_id_is_encrypted_at_rest(self, session) -> None:
         cipher = FieldCipher(b"k" * 64, "national_id")
-        session.add(_person(national_id_cipher=cipher.encrypt("11010519491231002X"), national_id_last4="002X"))
+        session.add(
+            _person(national_id_cipher=cipher.encrypt("11010519491231002X"), national_id_last4="002X")
+        )
         session.flush()
-        raw = session.execute(text("SELECT national_id_cipher FROM parties WHERE party_no = 'C0001'")).scalar_one()
+        raw = session.execute(
+            text("SELECT national_id_cipher FROM parties WHERE party_no = 'C0001'")
+        ).scalar_one()
         assert b"19491231" not in bytes(raw)
         assert cipher.decrypt(bytes(raw)) == "11010519491231002X"
 
@@ -76,8 +87,10 @@ class TestConsentHistory:
         party = _person()
         session.add(party)
         session.flush()
-        for when, action in [("2025-01-01T09:00:00+08:00", ConsentAction.GRANT),
-                             ("2025-06-01T09:00:00+08:00", ConsentAction.WITHDRAW)]:
+        for when, action in [
+            ("2025-01-01T09:00:00+08:00", ConsentAction.GRANT),
+            ("2025-06-01T09:00:00+08:00", ConsentAction.WITHDRAW),
+        ]:
             session.add(ConsentEvent(
                 party_id=party.id, purpose=ConsentPurpose.MARKETING, channel=ConsentChannel.SMS,
                 action=action, effective_at=datetime.fromisoformat(when),

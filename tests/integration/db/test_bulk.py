@@ -5,10 +5,10 @@ import threading
 from sqlalchemy import func, select
 
 from fincrm.access.models import Branch
+from fincrm.db import migrate
 from fincrm.db.bulk import upsert_rows
 from fincrm.db.engine import make_engine, session_factory
 from fincrm.db.uow import unit_of_work
-from fincrm.db import migrate
 from tests.conftest import drop_database, new_database_url
 
 ROWS = [{"code": f"B{i:03d}", "name": f"第{i}支行", "city": "杭州"} for i in range(300)]

@@ -13,7 +13,6 @@ BERKA = SHARED_DATA / "berka"
 MAPPING = REPO_ROOT / "docs" / "examples" / "mappings" / "berka.yaml"
 
 
-
 @pytest.fixture(autouse=True)
 def _berka_present() -> None:
     # The data set is part of the workplace (../shared/data); its absence is a broken checkout, not a skip.

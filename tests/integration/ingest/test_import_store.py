@@ -315,7 +315,9 @@ def test_missing_file_and_wrong_mapping_kind(run_import, tmp_path: Path) -> None
         run_import("branches", tmp_path / "absent.csv", mapping=bundle)
 
 
-def test_a_mapping_expression_failing_on_one_row_is_reported_at_its_line(run_import, write_file, count) -> None:
+def test_a_mapping_expression_failing_on_one_row_is_reported_at_its_line(
+    run_import, write_file, count
+) -> None:
     path = write_file("account.asc", '"account_id";"date"\n1;930101\n2;93x101\n')
     mapping = write_file(
         "m.yaml",

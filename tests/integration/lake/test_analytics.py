@@ -21,4 +21,6 @@ class TestConnect:
             "price_on": [date(2025, 1, 2), date(2025, 1, 3)], "series": ["CSI300", "CSI300"], "price": [1.0, 1.1],
         }))  # fmt: skip
         con = connect(settings)
-        assert con.execute("SELECT round(max(price) / min(price) - 1, 4) FROM market_prices").fetchall() == [(0.1,)]
+        assert con.execute("SELECT round(max(price) / min(price) - 1, 4) FROM market_prices").fetchall() == [
+            (0.1,)
+        ]

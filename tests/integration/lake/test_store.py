@@ -20,9 +20,7 @@ def _prices(rows: list[tuple[date, str, float]]) -> pa.Table:
 
 def _digest(lake: Lake, name: str) -> dict[str, str]:
     current = lake.current_dir(name)
-    return {
-        str(f.relative_to(current)): hashlib.sha256(f.read_bytes()).hexdigest() for f in lake.files(name)
-    }
+    return {str(f.relative_to(current)): hashlib.sha256(f.read_bytes()).hexdigest() for f in lake.files(name)}
 
 
 class TestUpsert:
@@ -36,7 +34,9 @@ class TestUpsert:
     def test_updates_by_key_and_keeps_untouched_partitions(self, lake: Lake) -> None:
         lake.upsert("market_prices", _prices([(date(2024, 1, 2), "A", 1.0), (date(2025, 1, 2), "A", 2.0)]))
         before = _digest(lake, "market_prices")
-        result = lake.upsert("market_prices", _prices([(date(2025, 1, 2), "A", 2.5), (date(2025, 1, 3), "A", 3.0)]))
+        result = lake.upsert(
+            "market_prices", _prices([(date(2025, 1, 2), "A", 2.5), (date(2025, 1, 3), "A", 3.0)])
+        )
         assert (result.rows_changed, result.rows_total) == (2, 3)
         after = _digest(lake, "market_prices")
         assert after["year=2024/part-0.parquet"] == before["year=2024/part-0.parquet"]
@@ -44,7 +44,9 @@ class TestUpsert:
 
     def test_duplicate_keys_in_one_write_are_refused(self, lake: Lake) -> None:
         with pytest.raises(ValueError, match="duplicate keys"):
-            lake.upsert("market_prices", _prices([(date(2024, 1, 2), "A", 1.0), (date(2024, 1, 2), "A", 2.0)]))
+            lake.upsert(
+                "market_prices", _prices([(date(2024, 1, 2), "A", 1.0), (date(2024, 1, 2), "A", 2.0)])
+            )
         assert lake.current_dir("market_prices") is None
 
     def test_same_input_gives_same_bytes(self, tmp_path: Path) -> None:
@@ -90,7 +92,10 @@ class TestSchemas:
         })  # fmt: skip
         lake.replace("transactions", table)
         assert sorted(p.parent.name for p in lake.files("transactions")) == ["month=2025-01", "month=2025-02"]
-        assert lake.read("transactions").column("amount").to_pylist() == [Decimal("15000.00"), Decimal("-88.50")]
+        assert lake.read("transactions").column("amount").to_pylist() == [
+            Decimal("15000.00"),
+            Decimal("-88.50"),
+        ]
 
 
 class TestReplaceStream:
@@ -100,8 +105,14 @@ class TestReplaceStream:
             writer.add(_prices([(date(2025, 1, 2), "A", 3.0)]))
             assert lake.current_dir("market_prices") is None  # nothing visible before the block ends
         assert writer.result is not None and writer.result.rows_total == 3
-        names = sorted(str(f.relative_to(lake.current_dir("market_prices"))) for f in lake.files("market_prices"))
-        assert names == ["year=2024/part-00000.parquet", "year=2025/part-00000.parquet", "year=2025/part-00001.parquet"]
+        names = sorted(
+            str(f.relative_to(lake.current_dir("market_prices"))) for f in lake.files("market_prices")
+        )
+        assert names == [
+            "year=2024/part-00000.parquet",
+            "year=2025/part-00000.parquet",
+            "year=2025/part-00001.parquet",
+        ]
         assert lake.read("market_prices").column("series").to_pylist() == ["A", "B", "B"]
 
     def test_an_error_inside_the_block_keeps_the_previous_version(self, lake: Lake) -> None:
@@ -113,6 +124,9 @@ class TestReplaceStream:
         assert [p.name for p in (lake.root / "market_prices").iterdir() if p.is_dir()] == ["v000001"]
 
     def test_duplicate_keys_in_a_batch_are_refused(self, lake: Lake) -> None:
-        with pytest.raises(ValueError, match="duplicate keys"), lake.replace_stream("market_prices") as writer:
+        with (
+            pytest.raises(ValueError, match="duplicate keys"),
+            lake.replace_stream("market_prices") as writer,
+        ):
             writer.add(_prices([(date(2024, 1, 2), "A", 1.0), (date(2024, 1, 2), "A", 2.0)]))
         assert lake.current_dir("market_prices") is None
