@@ -241,8 +241,11 @@ def demo(
     ctx: typer.Context,
     clients: Annotated[int, typer.Option(min=100, help="Number of clients in the demo institution")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed and date give the same bytes")] = 42,
+    serve: Annotated[bool, typer.Option(help="Serve the workbench afterwards")] = True,
+    host: Annotated[str, typer.Option(help="Address the workbench listens on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the workbench")] = 8000,
 ) -> None:
-    """The main job on the embedded default: create the store, generate the demo institution, summarise it.
+    """The main job on the embedded default: store, demo institution, summary, then the workbench.
 
     Replaces whatever the store and lake at the configured paths hold.
     """
@@ -270,6 +273,85 @@ def demo(
     out.print("3/3 summary")
     _print_summary(c)
     out.print(f"planted stories (ground truth for analytics): {answers}")
+    logins = run_guarded(lambda: _set_demo_passwords(c))
+    out.print("demo users (one per role), for the workbench:")
+    for username, role, password in logins:
+        out.print(f"  {role:<11} {username:<13} password: {password}", highlight=False)
+    if serve:
+        _serve(c, host=host, port=port)
+
+
+DEMO_USERS = ("rm001", "lead01", "research01", "compliance01", "admin01")  # one per role
+
+
+def _set_demo_passwords(c: Context) -> list[tuple[str, str, str]]:
+    """Give the first demo user of each role a known password (only ever with FINCRM_ENV=local)."""
+    from sqlalchemy import select
+
+    from fincrm.access.models import User
+    from fincrm.access.service import set_password
+    from fincrm.core.clock import SystemClock
+    from fincrm.db.uow import unit_of_work
+
+    if c.settings.env != "local":
+        _fail("demo passwords are only set with FINCRM_ENV=local")
+    rows = []
+    with unit_of_work(c.sessions) as session:
+        for username in DEMO_USERS:
+            role = session.scalar(select(User.role).where(User.username == username))
+            if role is None:
+                continue
+            password = f"demo-{username}"
+            set_password(session, username=username, password=password, now=SystemClock().now())
+            rows.append((username, str(role), password))
+    return rows
+
+
+def _serve(c: Context, *, host: str, port: int) -> None:
+    import uvicorn
+
+    from fincrm.web.app import create_app
+
+    out.print(f"workbench: http://{host}:{port}  (API: http://{host}:{port}/api/v1/docs); Ctrl+C stops it")
+    uvicorn.run(create_app(c.settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+) -> None:
+    """Serve the workbench pages and the JSON API (/api/v1)."""
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    _serve(c, host=host, port=port)
+
+
+users_app = typer.Typer(help="Staff users.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Staff user name")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Set a staff user's password (Argon2id) and unlock the account."""
+    from fincrm.access.service import set_password
+    from fincrm.core.clock import SystemClock
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> None:
+        with unit_of_work(c.sessions) as session:
+            set_password(session, username=username, password=password, now=SystemClock().now())
+
+    run_guarded(work)
+    out.print(f"password set for {username}")
 
 
 # ----- import -------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The web edge: FastAPI app factory, auth dependencies, error rendering, i18n, layout."""

@@ -1,0 +1,69 @@
+"""Display labels of the product's enumerations, marked for translation (N_ only marks them;
+templates translate with ``_(labels.role[value])``)."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, don't translate yet"
+    return message
+
+
+ROLE = {
+    "rm": N_("Relationship manager"),
+    "team_lead": N_("Team lead"),
+    "research": N_("Research analyst"),
+    "compliance": N_("Compliance officer"),
+    "admin": N_("Administrator"),
+}
+RISK_LEVEL = {
+    "C1": N_("C1 conservative"),
+    "C2": N_("C2 cautious"),
+    "C3": N_("C3 balanced"),
+    "C4": N_("C4 growth"),
+    "C5": N_("C5 aggressive"),
+}
+RELATIONSHIP = {
+    "spouse": N_("spouse"),
+    "child": N_("child"),
+    "parent": N_("parent"),
+    "sibling": N_("sibling"),
+    "chairman": N_("chairman"),
+    "decision_maker": N_("decision maker"),
+    "cfo": N_("CFO"),
+    "operator": N_("operator"),
+    "shareholder": N_("shareholder"),
+    "other": N_("other"),
+}
+CHANNEL = {
+    "phone": N_("phone"),
+    "visit": N_("visit"),
+    "wechat": N_("WeChat"),
+    "sms": N_("SMS"),
+    "email": N_("e-mail"),
+    "event": N_("event"),
+    "branch": N_("branch"),
+    "app": N_("app"),
+    "all": N_("all channels"),
+}
+MEMORY_CATEGORY = {
+    "family": N_("family"),
+    "hobby": N_("hobby"),
+    "food_drink": N_("food and drink"),
+    "health": N_("health"),
+    "important_date": N_("important date"),
+    "aversion": N_("aversion"),
+    "other": N_("other"),
+}
+CONSENT_PURPOSE = {
+    "marketing": N_("marketing"),
+    "profiling": N_("profiling"),
+    "do_not_disturb": N_("do not disturb"),
+}
+ASSET_CLASS = {
+    "cash": N_("cash"),
+    "bond": N_("bonds"),
+    "equity": N_("equity"),
+    "commodity": N_("commodities and gold"),
+    "real_estate": N_("real estate"),
+    "alternative": N_("alternatives"),
+}
