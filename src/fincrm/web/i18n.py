@@ -31,17 +31,26 @@ def babel_name(locale: str) -> str:
     return locale.replace("-", "_")
 
 
+def catalog_files(locale: str) -> list[Path]:
+    """Every ``*.po`` of a language; each capability may keep its own (clients.po, admin.po, ...)."""
+    return sorted((LOCALE_DIR / babel_name(locale) / "LC_MESSAGES").glob("*.po"))
+
+
 @cache
 def translations(locale: str) -> gettext.NullTranslations:
-    po_path = LOCALE_DIR / babel_name(locale) / "LC_MESSAGES" / "messages.po"
-    if not po_path.exists():
-        return gettext.NullTranslations()
-    with po_path.open("rb") as fh:
-        catalog = read_po(fh, locale=babel_name(locale))
-    buffer = BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    merged: gettext.NullTranslations | None = None
+    for po_path in catalog_files(locale):
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=babel_name(locale))
+        buffer = BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        part = gettext.GNUTranslations(buffer)
+        if merged is None:
+            merged = part
+        else:
+            merged.add_fallback(part)
+    return merged or gettext.NullTranslations()
 
 
 class Formatter:

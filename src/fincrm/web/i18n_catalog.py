@@ -1,4 +1,7 @@
-"""Keep the zh-CN catalog in step with the code: extract every message and merge the translations.
+"""Keep the zh-CN catalogs in step with the code: extract every message and find untranslated ones.
+
+Translations may live in any ``*.po`` of ``web/locale/zh_CN/LC_MESSAGES`` (one per capability keeps
+parallel work apart); ``update`` adds the messages that none of them has to ``messages.po``.
 
 uv run python -m fincrm.web.i18n_catalog          # rewrite messages.po, list untranslated ids
 uv run python -m fincrm.web.i18n_catalog --check  # exit 1 if any message lacks a translation
@@ -13,7 +16,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from fincrm.web.i18n import LOCALE_DIR
+from fincrm.web.i18n import LOCALE_DIR, catalog_files
 
 ROOT = Path(__file__).resolve().parents[1]  # src/fincrm
 METHODS = [
@@ -48,15 +51,33 @@ def load(locale: str) -> Catalog:
         return read_po(fh, locale=locale)
 
 
+def translated(locale: str = "zh_CN") -> dict[str, str]:
+    """Every message with a non-empty translation, over all catalog files of the language."""
+    found: dict[str, str] = {}
+    for path in catalog_files(locale):
+        with path.open("rb") as fh:
+            for message in read_po(fh, locale=locale):
+                if message.id and isinstance(message.id, str) and message.string:
+                    found.setdefault(message.id, message.string)
+    return found
+
+
 def missing(locale: str = "zh_CN") -> list[str]:
-    catalog = load(locale)
-    return [m for m in extract() if not (catalog.get(m) and catalog.get(m).string)]
+    done = translated(locale)
+    return [m for m in extract() if m not in done]
 
 
 def update(locale: str = "zh_CN") -> list[str]:
     old = load(locale)
+    others: set[str] = set()
+    for path in catalog_files(locale):
+        if path.name != "messages.po":
+            with path.open("rb") as fh:
+                others |= {m.id for m in read_po(fh, locale=locale) if isinstance(m.id, str) and m.id}
     new = Catalog(locale=locale, project="fincrm")
     for message in extract():
+        if message in others:
+            continue
         existing = old.get(message)
         new.add(message, existing.string if existing else "")
     path = po_path(locale)
