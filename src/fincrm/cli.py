@@ -491,3 +491,91 @@ def generate(
     out.print(
         f"planted stories: {stories}; answers in {result.answers_path}", highlight=False, soft_wrap=True
     )
+
+
+# ----- audit trail and key rotation ---------------------------------------------------------
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Walk the whole audit trail; exit 0 when intact, 1 naming the first record that does not fit."""
+    from fincrm.access.audit import verify_chain
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work():
+        with unit_of_work(c.sessions) as session:
+            return verify_chain(session)
+
+    checked, broken = run_guarded(work)
+    if broken is not None:
+        where = f"record {broken.record_id}" if broken.record_id is not None else "the chain's tip"
+        _fail(f"audit trail broken at {where}: {broken.reason} ({checked:,} records checked)")
+    out.print(f"audit trail intact: {checked:,} records verified")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    ctx: typer.Context,
+    new_key_env: Annotated[
+        str,
+        typer.Option(
+            "--new-key-env",
+            help="Name of the environment variable holding the new key (base64 of 64 bytes); "
+            "the key itself never goes on the command line",
+        ),
+    ] = "FINCRM_NEW_PII_KEY",
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Rows re-encrypted per transaction")] = 1_000,
+) -> None:
+    """Re-encrypt every national ID number from FINCRM_PII_KEY to a new key, batch by batch.
+
+    Safe to rerun and to resume after an interruption: rows already under the new key are skipped.
+    """
+    import base64
+    import binascii
+    import os
+
+    from fincrm.clients.keys import rotate_national_ids
+    from fincrm.core.clock import SystemClock
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    raw = os.environ.get(new_key_env, "")
+    if not raw:
+        _fail(f"set {new_key_env} to the new key (base64 of 64 bytes; `fincrm keys generate` makes one)")
+    try:
+        new_key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        _fail(f"{new_key_env} is not base64")
+    if len(new_key) != 64:
+        _fail(f"{new_key_env} must hold 64 bytes, it holds {len(new_key)}")
+    old_key = c.settings.pii_key_bytes
+    after_id, rotated, skipped = 0, 0, 0
+    while True:
+
+        def work(after: int = after_id):
+            with unit_of_work(c.sessions) as session:
+                return rotate_national_ids(
+                    session,
+                    old_key=old_key,
+                    new_key=new_key,
+                    after_id=after,
+                    batch=batch,
+                    now=SystemClock().now(),
+                )
+
+        step = run_guarded(work)
+        rotated, skipped, after_id = rotated + step.rotated, skipped + step.skipped, step.last_id
+        if step.rotated or step.skipped:
+            err.print(
+                f"  up to party id {after_id}: {rotated:,} re-encrypted, {skipped:,} already under the new key"
+            )
+        if step.done:
+            break
+    out.print(f"national ID numbers: {rotated:,} re-encrypted, {skipped:,} already under the new key")
+    out.print(f"now set FINCRM_PII_KEY to the value of {new_key_env} and restart the workbench and workers")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
 from fincrm.access import audit
@@ -20,7 +20,7 @@ from fincrm.access.domain import (
     Role,
     backoff_seconds,
 )
-from fincrm.access.models import ApiToken, Team, User, UserSession
+from fincrm.access.models import ApiToken, AuditRecord, Team, User, UserSession
 from fincrm.access.security import MIN_PASSWORD_LENGTH, digest, hash_password, new_secret, verify_password
 from fincrm.errors import Conflict, FieldError, InputError, NotFound, PermissionDenied
 
@@ -236,3 +236,93 @@ def _user_by_name(session: Session, username: str) -> User:
 def _require_admin(actor: Principal) -> None:
     if actor.role is not Role.ADMIN:
         raise PermissionDenied("only an administrator may do this")
+
+
+# ----- administration and the compliance view of the trail -------------------------------------
+def set_user_active(
+    session: Session, actor: Principal, *, username: str, active: bool, now: datetime
+) -> User:
+    """Deactivate (sign-in refused, sessions and tokens stop working) or reactivate a staff user.
+
+    An administrator cannot deactivate their own account, so the institution is never left
+    without one by accident.
+    """
+    _require_admin(actor)
+    user = _user_by_name(session, username)
+    if not active and user.id == actor.user_id:
+        raise InputError(
+            "you cannot deactivate your own account; ask another administrator",
+            errors=[FieldError(("username",), "is you", username)],
+        )
+    if user.is_active != active:
+        user.is_active = active
+        if active:
+            user.failed_logins, user.locked_until = 0, None
+        audit.append(
+            session, actor, "user.reactivate" if active else "user.deactivate", at=now, detail=username
+        )
+    return user
+
+
+def list_api_tokens(session: Session, actor: Principal) -> list[tuple[ApiToken, str]]:
+    """Every API token (never its secret) with the user name it acts as, newest first."""
+    _require_admin(actor)
+    rows = session.execute(
+        select(ApiToken, User.username).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id.desc())
+    )
+    return [(token, username) for token, username in rows]
+
+
+def issue_api_token(
+    session: Session, actor: Principal, *, username: str, name: str, now: datetime
+) -> tuple[ApiToken, str]:
+    """Like ``create_api_token``, also returning the stored row (its id revokes it later)."""
+    secret = create_api_token(session, actor, username=username, name=name, now=now)
+    session.flush()
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest(secret))).one()
+    return token, secret
+
+
+# The trail sits below clients in the capability order, so it names the parties table by name
+# instead of importing the clients model: only the client number and the id are read.
+_PARTIES = table("parties", column("id"), column("party_no"))
+AUDIT_READERS = frozenset({Role.COMPLIANCE})
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTrail:
+    party_no: str
+    party_id: int
+    total: int
+    records: list[AuditRecord]  # newest first
+
+
+def client_trail(
+    session: Session, actor: Principal, *, party_no: str, offset: int = 0, limit: int | None = 50
+) -> ClientTrail:
+    """The audit records about one client, newest first (compliance only).
+
+    Raises
+    ------
+    PermissionDenied
+        ``actor`` is not a compliance officer.
+    NotFound
+        No client has this client number.
+    """
+    if actor.role not in AUDIT_READERS:
+        raise PermissionDenied("only compliance may read the audit trail")
+    party_id = session.scalar(select(_PARTIES.c.id).where(_PARTIES.c.party_no == party_no.strip()))
+    if party_id is None:
+        raise NotFound(f"no client with client number {party_no!r}")
+    where = AuditRecord.party_id == party_id
+    total = session.scalar(select(func.count()).select_from(AuditRecord).where(where)) or 0
+    query = select(AuditRecord).where(where).order_by(AuditRecord.id.desc()).offset(max(offset, 0))
+    records = list(session.scalars(query.limit(limit) if limit is not None else query))
+    return ClientTrail(party_no.strip(), int(party_id), total, records)
+
+
+def record_trail_export(session: Session, actor: Principal, *, trail: ClientTrail, now: datetime) -> None:
+    """An export leaves the system, so it is itself audited."""
+    audit.append(
+        session, actor, "audit.export", at=now, party_id=trail.party_id, detail=f"{trail.total} records"
+    )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+MEMORY_TEXT_MAX = 1000  # characters of one memory point
 
 
 class KeyPersonRead(BaseModel):
@@ -38,3 +42,196 @@ class ClientRead(BaseModel):
     primary_rm: str | None
     household_no: str | None
     relations: list[KeyPersonRead]
+
+
+class ClientHit(BaseModel):
+    """One search result: no ID number, phone masked."""
+
+    party_no: str
+    name: str
+    kind: str
+    city: str | None
+    phone: str | None  # masked: 138****5678
+
+
+class BookRow(BaseModel):
+    """One client of a book. ``aum_amount`` is in ``currency``; ``last_contact_at`` is UTC."""
+
+    party_no: str
+    name: str
+    kind: str
+    city: str | None
+    risk_level: str | None
+    risk_valid_until: date | None
+    risk_expired: bool | None
+    last_contact_at: datetime | None
+    aum_amount: Decimal
+    currency: str
+
+
+class BookPage(BaseModel):
+    rows: list[BookRow]
+    total: int
+    page: int
+    page_size: int
+    sort: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+class RelationRead(BaseModel):
+    """One edge of the client's graph, read from the client's side.
+
+    ``kind`` is what the other party is to this client (spouse, chairman, ...); ``inverse`` is True
+    when the stored row points the other way, so ``kind`` then says what this client is to them.
+    """
+
+    party_no: str
+    name: str
+    kind: str
+    title: str | None
+    inverse: bool
+    household: bool  # a member of the same household
+    readable: bool  # in the reader's scope, so the page may link to it
+
+
+class RelationshipsRead(BaseModel):
+    party_no: str
+    name: str
+    kind: str
+    household_no: str | None
+    household_role: str | None
+    relations: list[RelationRead]
+
+
+class HoldingRead(BaseModel):
+    account_no: str
+    account_role: str
+    product_code: str
+    product_name: str
+    product_kind: str
+    risk_rating: str
+    units: Decimal
+    cost_amount: Decimal
+    market_value_amount: Decimal
+    currency: str
+    as_of_on: date
+
+
+class AccountRead(BaseModel):
+    account_no: str
+    kind: str
+    role: str
+    status: str
+    currency: str
+    opened_on: date
+
+
+class AllocationSlice(BaseModel):
+    """Look-through share of one asset class; ``share`` is a fraction of 1."""
+
+    asset_class: str
+    amount: Decimal
+    share: float
+
+
+class HoldingsRead(BaseModel):
+    """Positions of every account the client owns or may operate; totals count owned accounts only."""
+
+    accounts: list[AccountRead]
+    holdings: list[HoldingRead]
+    total_amount: Decimal  # market value of owned accounts' holdings in ``currency``
+    currency: str
+    allocation: list[AllocationSlice]
+
+
+class InteractionRead(BaseModel):
+    id: int
+    occurred_at: datetime
+    channel: str
+    direction: str
+    purpose: str
+    summary: str
+    outcome: str | None
+    by: str | None
+
+
+class InteractionPage(BaseModel):
+    rows: list[InteractionRead]
+    total: int
+    page: int
+    page_size: int
+
+
+class MemoryPointRead(BaseModel):
+    id: int
+    category: str
+    text: str
+    source: str
+    recorded_by: str | None
+    recorded_at: datetime
+
+
+class MemoryPointCreate(BaseModel):
+    category: str = Field(min_length=1, max_length=32)
+    text: str = Field(min_length=1, max_length=MEMORY_TEXT_MAX)
+
+
+class MemoryPointUpdate(MemoryPointCreate):
+    pass
+
+
+class ConsentStateRead(BaseModel):
+    purpose: str
+    channel: str
+    in_force: bool
+
+
+class ConsentEventRead(BaseModel):
+    purpose: str
+    channel: str
+    action: str
+    effective_at: datetime
+    source: str | None
+
+
+class ConsentsRead(BaseModel):
+    current: list[ConsentStateRead]
+    history: list[ConsentEventRead]  # newest first
+
+
+class RiskAssessmentRead(BaseModel):
+    level: str
+    score: int | None
+    taken_on: date
+    valid_until: date
+    expired: bool
+
+
+class RiskRead(BaseModel):
+    """The latest questionnaire decides; an expired one blocks new advice."""
+
+    latest: RiskAssessmentRead | None
+    history: list[RiskAssessmentRead]  # newest first
+
+
+class RevealRequest(BaseModel):
+    field: Literal["national_id", "phone"]
+
+
+class RevealRead(BaseModel):
+    party_no: str
+    field: str
+    value: str | None
+
+
+class Client360(BaseModel):
+    profile: ClientRead
+    relationships: RelationshipsRead
+    holdings: HoldingsRead
+    interactions: InteractionPage
+    memory_points: list[MemoryPointRead]
+    consents: ConsentsRead
+    risk: RiskRead

@@ -8,6 +8,20 @@ from fastapi import FastAPI
 def include_all(app: FastAPI) -> None:
     from fincrm.access import api as access_api
     from fincrm.access import pages as access_pages
+    from fincrm.clients import api as clients_api
+    from fincrm.clients import pages as clients_pages
 
     app.include_router(access_pages.router)
     app.include_router(access_api.router, prefix="/api/v1")
+    app.include_router(clients_pages.router)
+    app.include_router(clients_api.router, prefix="/api/v1")
+    from fincrm.access import admin_api, admin_pages, audit_pages
+
+    app.include_router(admin_pages.router)
+    app.include_router(audit_pages.router)
+    app.include_router(admin_api.router, prefix="/api/v1")
+    app.include_router(audit_pages.api_router, prefix="/api/v1")
+    from fincrm.clients import assignment_api, assignment_pages
+
+    app.include_router(assignment_pages.router)
+    app.include_router(assignment_api.router, prefix="/api/v1")

@@ -1,0 +1,235 @@
+"""Every API route × every kind of caller: the decision is written down here, once.
+
+The routes are read from the app's OpenAPI document, so a route added anywhere appears here
+automatically, and a route missing from ``EXPECTED`` fails the test with its name: whoever adds a
+route must decide who may call it. Expected statuses: 2xx allowed, 401 not signed in, 403 role not
+allowed, 404 the client is outside the caller's scope (its existence is not revealed).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from fincrm.access import service as access_service
+from fincrm.access.models import User
+from fincrm.clients import service as clients_service
+from fincrm.clients.models import Coverage, Party
+from fincrm.db.uow import unit_of_work
+from fincrm.web.app import create_app
+from tests.web.conftest import NOW, sign_in
+
+SUBJECTS = ("rm_own", "rm_other", "team_lead", "research", "compliance", "admin", "anonymous")
+USERS = {
+    "rm_own": "rm001", "rm_other": "rm001", "team_lead": "lead01", "research": "research01",
+    "compliance": "compliance01", "admin": "admin01",
+}  # fmt: skip
+# rm_other asks about a client outside rm001's book and outside lead01's team; every other subject
+# asks about a client of rm001 (so inside lead01's team).
+
+
+def row(rm_own: int, rm_other: int, team_lead: int, research: int, compliance: int, admin: int) -> dict:
+    return dict(zip(SUBJECTS, (rm_own, rm_other, team_lead, research, compliance, admin, 401), strict=True))
+
+
+def staff(ok: int = 200) -> dict:
+    return row(ok, ok, ok, ok, ok, ok)
+
+
+def admin_only(ok: int = 200) -> dict:
+    return row(403, 403, 403, 403, 403, ok)
+
+
+CLIENT_READERS = row(200, 200, 200, 200, 200, 403)  # lists scoped to the caller's book; admin reads none
+CLIENT_READ = row(200, 404, 200, 404, 200, 403)  # research: no shared case yet, so nothing in scope
+
+
+def client_write(ok: int) -> dict:
+    return row(ok, 404, ok, 404, 403, 403)  # compliance reads but changes no client records
+
+
+MEMORY = {"category": "hobby", "text": "周末钓鱼"}
+C = "/api/v1/clients/{party_no}"
+
+
+@dataclass(frozen=True)
+class Expect:
+    statuses: dict[str, int]
+    json: Callable[[Case], Any] | None = None
+    params: Callable[[Case], dict] | None = None
+
+
+@dataclass
+class Case:
+    subject: str
+    party_no: str
+    world: World
+
+
+EXPECTED: dict[tuple[str, str], Expect] = {
+    # access
+    ("GET", "/api/v1/me"): Expect(staff()),
+    ("PUT", "/api/v1/me/locale"): Expect(staff(), json=lambda c: {"locale": "zh-CN"}),
+    # administration
+    ("GET", "/api/v1/admin/users"): Expect(admin_only()),
+    ("POST", "/api/v1/admin/users"): Expect(admin_only(201), json=lambda c: c.world.new_user_body()),
+    ("POST", "/api/v1/admin/users/{username}/deactivate"): Expect(admin_only()),
+    ("POST", "/api/v1/admin/users/{username}/reactivate"): Expect(admin_only()),
+    ("PUT", "/api/v1/admin/users/{username}/password"): Expect(
+        admin_only(204), json=lambda c: {"password": "matrix-pass-01"}
+    ),
+    ("GET", "/api/v1/admin/teams"): Expect(admin_only()),
+    ("GET", "/api/v1/admin/tokens"): Expect(admin_only()),
+    ("POST", "/api/v1/admin/tokens"): Expect(
+        admin_only(201), json=lambda c: {"username": "research01", "name": "matrix"}
+    ),
+    ("DELETE", "/api/v1/admin/tokens/{token_id}"): Expect(admin_only(204)),
+    ("GET", "/api/v1/admin/assignments"): Expect(row(403, 403, 200, 403, 403, 200)),
+    ("POST", "/api/v1/admin/assignments"): Expect(  # a no-op move: the client stays with rm001
+        row(403, 403, 200, 403, 403, 200), json=lambda c: {"party_nos": [c.party_no], "to_rm": "rm001"}
+    ),
+    # audit trail
+    ("GET", "/api/v1/audit"): Expect(
+        row(403, 403, 403, 403, 200, 403), params=lambda c: {"party_no": c.party_no}
+    ),
+    # clients
+    ("GET", "/api/v1/clients/search"): Expect(CLIENT_READERS, params=lambda c: {"q": "1"}),
+    ("GET", "/api/v1/book"): Expect(CLIENT_READERS),
+    ("GET", f"{C}/profile"): Expect(CLIENT_READ),
+    ("GET", f"{C}/relationships"): Expect(CLIENT_READ),
+    ("GET", f"{C}/holdings"): Expect(CLIENT_READ),
+    ("GET", f"{C}/interactions"): Expect(CLIENT_READ),
+    ("GET", f"{C}/memory-points"): Expect(CLIENT_READ),
+    ("POST", f"{C}/memory-points"): Expect(client_write(201), json=lambda c: MEMORY),
+    ("PUT", f"{C}/memory-points/{{point_id}}"): Expect(client_write(200), json=lambda c: MEMORY),
+    ("DELETE", f"{C}/memory-points/{{point_id}}"): Expect(client_write(204)),
+    ("GET", f"{C}/consents"): Expect(CLIENT_READ),
+    ("GET", f"{C}/risk"): Expect(CLIENT_READ),
+    ("POST", f"{C}/reveal"): Expect(row(200, 404, 200, 403, 200, 403), json=lambda c: {"field": "phone"}),
+}
+
+
+@dataclass
+class World:
+    """The demo institution, one signed-in client per subject, and what path parameters point at."""
+
+    institution: Any
+    clients: dict[str, TestClient]
+    csrf: dict[str, str]
+    own_party: str
+    other_party: str
+    _serial: Iterator[int] = field(default_factory=itertools.count)
+
+    def new_user_body(self) -> dict:
+        return {
+            "username": f"matrix_new{next(self._serial)}", "display_name": "矩阵", "role": "research",
+            "password": "matrix-pass-01",
+        }  # fmt: skip
+
+    def memory_point(self, party_no: str) -> int:
+        """A fresh memory point on the client, written by its primary RM (a DELETE may remove it)."""
+        with unit_of_work(self.institution.sessions) as s:
+            rm = s.scalars(
+                select(User).join(Party, Party.primary_rm_id == User.id).where(Party.party_no == party_no)
+            ).one()
+            point = clients_service.add_memory_point(
+                s, access_service.principal_of(rm), party_no, category="other", text="矩阵测试", now=NOW
+            )
+            return point.id
+
+    def token(self) -> int:
+        with unit_of_work(self.institution.sessions) as s:
+            admin = access_service.principal_of(
+                s.scalars(select(User).where(User.username == "admin01")).one()
+            )
+            token, _secret = access_service.issue_api_token(
+                s, admin, username="research01", name="matrix", now=NOW
+            )
+            return token.id
+
+    def fill(self, path: str, case: Case) -> str:
+        values = {"party_no": case.party_no, "username": "matrix01"}
+        if "{point_id}" in path:
+            values["point_id"] = str(self.memory_point(case.party_no))
+        if "{token_id}" in path:
+            values["token_id"] = str(self.token())
+        return path.format(**values)
+
+
+@pytest.fixture(scope="module")
+def world(institution) -> Iterator[World]:
+    app = create_app(institution.settings, clock=institution.clock, sessions=institution.sessions)
+    with unit_of_work(institution.sessions) as s:
+        rm001, lead01 = (s.scalars(select(User).where(User.username == u)).one() for u in ("rm001", "lead01"))
+        assert rm001.team_id == lead01.team_id, "the matrix assumes rm001 is in lead01's team"
+        own = s.scalars(
+            select(Party.party_no).where(Party.primary_rm_id == rm001.id).order_by(Party.party_no)
+        ).first()
+        team = select(User.id).where(User.team_id == rm001.team_id)
+        other = s.scalars(
+            select(Party.party_no).where(
+                Party.primary_rm_id.not_in(team),
+                ~select(Coverage.id).where(Coverage.party_id == Party.id, Coverage.user_id.in_(team)).exists(),
+            ).order_by(Party.party_no)
+        ).first()  # fmt: skip
+        admin = access_service.principal_of(s.scalars(select(User).where(User.username == "admin01")).one())
+        access_service.create_user(
+            s, admin, username="matrix01", display_name="矩阵", role="research", password="matrix-pass-01",
+            team_code=None, now=NOW,
+        )  # fmt: skip
+    clients, csrf = {}, {}
+    with TestClient(app, base_url="http://testserver") as anonymous:
+        clients["anonymous"] = anonymous
+        for subject, username in USERS.items():
+            client = TestClient(app, base_url="http://testserver")
+            csrf[subject] = sign_in(client, username)
+            clients[subject] = client
+        yield World(institution, clients, csrf, own, other)
+        for subject in USERS:
+            clients[subject].close()
+
+
+def api_routes(app) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith("/api/v1")
+        for method in operations
+    }
+
+
+class TestAuthorizationMatrix:
+    def test_every_api_route_has_a_decision(self, app_client) -> None:
+        routes = api_routes(app_client.app)
+        missing = sorted(routes - set(EXPECTED))
+        assert not missing, "routes without a row in EXPECTED (decide who may call them): " + ", ".join(
+            f"{m} {p}" for m, p in missing
+        )
+        stale = sorted(set(EXPECTED) - routes)
+        assert not stale, "rows in EXPECTED for routes that no longer exist: " + ", ".join(
+            f"{m} {p}" for m, p in stale
+        )
+
+    def test_every_route_answers_every_subject_as_decided(self, world: World) -> None:
+        wrong = []
+        for (method, path), expect in sorted(EXPECTED.items()):
+            for subject in SUBJECTS:
+                case = Case(subject, world.other_party if subject == "rm_other" else world.own_party, world)
+                headers = {"X-CSRF-Token": world.csrf[subject]} if subject in world.csrf else {}
+                response = world.clients[subject].request(
+                    method, world.fill(path, case), headers=headers,
+                    json=expect.json(case) if expect.json else None,
+                    params=expect.params(case) if expect.params else None,
+                )  # fmt: skip
+                if response.status_code != expect.statuses[subject]:
+                    wrong.append(
+                        f"{method} {path} as {subject}: expected {expect.statuses[subject]}, "
+                        f"got {response.status_code} {response.text[:160]}"
+                    )
+        assert not wrong, "\n".join(wrong)
