@@ -66,7 +66,7 @@ def book(
         str | None, Query(max_length=32, description="not available until the batch writes tiers")
     ] = None,
     sort: Annotated[str, Query(max_length=20)] = "name",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=service.PAGE_SIZE_MAX)] = 50,
 ) -> BookPage:
     me = web.require()
@@ -103,7 +103,7 @@ def holdings(web: WebDep, party_no: PartyNo) -> HoldingsRead:
 def interactions(
     web: WebDep,
     party_no: PartyNo,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=service.PAGE_SIZE_MAX)] = 20,
 ) -> InteractionPage:
     me = web.require()

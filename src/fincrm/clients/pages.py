@@ -233,7 +233,7 @@ def book_page(
     last_contact_after: Annotated[str, Query(max_length=10)] = "",
     not_contacted_days: Annotated[str, Query(max_length=5)] = "",
     sort: Annotated[str, Query(max_length=20)] = "name",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     me = web.require()
     problems: list[FieldError] = []
@@ -256,7 +256,9 @@ def book_page(
 
 
 @router.get("/clients/{party_no}", response_class=HTMLResponse)
-def client_360_page(web: WebDep, party_no: str, ipage: Annotated[int, Query(ge=1)] = 1) -> Response:
+def client_360_page(
+    web: WebDep, party_no: str, ipage: Annotated[int, Query(ge=1, le=100_000)] = 1
+) -> Response:
     me = web.require()
     with web.uow() as session:
         data = service.read_client_360(

@@ -16,7 +16,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     """Create an engine; for SQLite: create the folder, enforce foreign keys, use WAL.
 
     pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; we switch it off and
-    emit BEGIN ourselves (the recipe in SQLAlchemy's SQLite dialect documentation).
+    emit BEGIN IMMEDIATE ourselves (the recipe in SQLAlchemy's SQLite dialect documentation).
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -35,7 +35,10 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
+            # (every audited read does) waits its turn under the busy timeout instead of failing with
+            # "database is locked" when it tries to upgrade. WAL readers outside fincrm still read.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from fincrm.web.context import AppState, NotSignedIn, resolve
 from fincrm.web.render import make_environment, render
 
 STATIC_DIR = Path(__file__).with_name("static")
+logger = logging.getLogger("fincrm.web")
 
 
 def create_app(
@@ -75,6 +77,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return render_error(request, InputError("the request is not valid; see errors", errors=errors))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # A bug, not bad input: log it with its traceback and answer in the one error shape.
+        logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        error = FincrmError("an unexpected error occurred; it has been logged")
+        error.status = 500
+        return render_error(request, error)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

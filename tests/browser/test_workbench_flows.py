@@ -1,0 +1,161 @@
+"""The main workbench flows in a real browser: sign in, find a client, open the 360, note a
+memory point, switch language, be refused another RM's client, sign out."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveWorkbench, screenshot, sign_in
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.browser
+
+README_SCREENSHOT = REPO_ROOT / "docs" / "img" / "workbench.png"
+
+
+def _open_client_360(page: Page, party_no: str) -> None:
+    response = page.goto(f"/clients/{party_no}")
+    assert response is not None and response.status == 200, f"/clients/{party_no} answered {response}"
+    expect(page.locator("#client-360")).to_be_visible()
+    expect(page.locator("#client-360")).to_contain_text(party_no)
+
+
+class TestSignIn:
+    def test_an_rm_signs_in_and_lands_on_their_book(self, page: Page) -> None:
+        sign_in(page, "rm001")
+        expect(page).to_have_url(re.compile(r"/book$"))
+        expect(page.locator("#error-page")).to_have_count(0)
+        expect(page.locator("#book h1")).to_contain_text("我的管户")
+        expect(page.locator("#book-table tbody tr").first).to_be_visible()
+        expect(page.locator("#logout")).to_have_text("退出")
+        expect(page.locator("nav")).to_contain_text("我的管户")
+        screenshot(page, "sign_in-book")
+
+    def test_a_wrong_password_keeps_the_login_page(self, page: Page) -> None:
+        page.goto("/login")
+        page.fill("#username", "rm001")
+        page.fill("#password", "not-the-password")
+        page.click("#sign-in")
+        expect(page).to_have_url(re.compile(r"/login\?failed=1"))
+        expect(page.locator("[role=alert]")).to_be_visible()
+        screenshot(page, "sign_in-refused")
+
+
+class TestClientSearch:
+    def test_search_by_client_number_finds_the_client_and_opens_the_360(
+        self, page: Page, live_workbench: LiveWorkbench
+    ) -> None:
+        party_no = live_workbench.party_nos("rm001", limit=1)[0]
+        sign_in(page, "rm001")
+        page.goto("/clients/search")
+        form = page.locator("#search-form")
+        expect(form).to_be_visible()
+        form.locator("#q").fill(party_no)
+        form.locator("#search-submit").click()
+        expect(page.locator("#search-results tbody tr")).to_have_count(1)
+        result = page.locator(f'#search-results tr[data-party-no="{party_no}"] a').first
+        expect(result).to_be_visible()
+        screenshot(page, "search-results")
+        result.click()
+        expect(page).to_have_url(re.compile(rf"/clients/{party_no}$"))
+        expect(page.locator("#client-360")).to_contain_text(party_no)
+
+
+class TestClient360:
+    def test_the_360_shows_the_client_and_their_memory_points(
+        self, page: Page, live_workbench: LiveWorkbench
+    ) -> None:
+        party_no = live_workbench.party_nos("rm001", limit=2)[-1]
+        sign_in(page, "rm001")
+        _open_client_360(page, party_no)
+        expect(page.locator("#memory-points")).to_be_visible()
+        shot = screenshot(page, "client_360")
+        README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, README_SCREENSHOT)
+
+    def test_a_new_memory_point_is_listed_after_saving(
+        self, page: Page, live_workbench: LiveWorkbench
+    ) -> None:
+        party_no = live_workbench.party_nos("rm001", limit=3)[-1]
+        note = "客户女儿九月赴英国读研，关注外币理财"
+        sign_in(page, "rm001")
+        _open_client_360(page, party_no)
+        form = page.locator("#memory-point-add")
+        expect(form).to_be_visible()
+        before = page.locator("#memory-point-list li[data-memory-point-id]").count()
+        form.locator("select[name=category]").select_option(index=1)
+        form.locator("[name=text]").fill(note)
+        form.locator("button").click()
+        listed = page.locator("#memory-point-list li[data-memory-point-id]")
+        expect(listed).to_have_count(before + 1)
+        expect(page.locator("#memory-point-list")).to_contain_text(note)
+        page.reload()  # saved, not only shown: the list still holds it after a fresh load
+        expect(page.locator("#memory-point-list")).to_contain_text(note)
+        screenshot(page, "memory_point-added")
+
+
+class TestLanguage:
+    def test_the_switch_changes_the_page_text_both_ways(self, page: Page) -> None:
+        sign_in(page, "lead01")  # the choice is kept per user: a user no other flow signs in as
+        logout = page.locator("#logout")
+        expect(logout).to_have_text("退出")
+        page.click("#switch-language")
+        expect(logout).to_have_text("Sign out")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("#switch-language")).to_have_text("中文")
+        screenshot(page, "language-en")
+        page.click("#switch-language")
+        expect(logout).to_have_text("退出")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        screenshot(page, "language-zh")
+
+
+class TestBookScope:
+    def test_another_rms_client_by_url_is_not_found(self, page: Page, live_workbench: LiveWorkbench) -> None:
+        mine = set(live_workbench.party_nos("rm001", limit=10_000))
+        theirs = next(p for p in live_workbench.party_nos("rm002", limit=50) if p not in mine)
+        sign_in(page, "rm001")
+        response = page.goto(f"/clients/{theirs}")
+        assert response is not None and response.status == 404
+        expect(page.locator("#error-page")).to_have_attribute("data-status", "404")
+        expect(page.locator("#error-page h1")).to_have_text("未找到")
+        assert page.locator("#client-360").count() == 0
+        screenshot(page, "book_scope-not_found")
+
+
+class TestSignOut:
+    def test_sign_out_returns_to_login_and_pages_need_a_new_sign_in(self, page: Page) -> None:
+        sign_in(page, "rm001")
+        page.click("#logout")
+        expect(page).to_have_url(re.compile(r"/login$"))
+        expect(page.locator("#sign-in")).to_be_visible()
+        page.goto("/book")
+        expect(page).to_have_url(re.compile(r"/login\?next=/book"))
+        screenshot(page, "sign_out")
+
+
+class TestAdministration:
+    def test_an_admin_lands_on_the_user_list_and_sees_no_client_pages(self, page: Page) -> None:
+        sign_in(page, "admin01")
+        expect(page).to_have_url(re.compile(r"/admin/users$"))
+        expect(page.locator('#users tr[data-user="rm001"]')).to_be_visible()
+        expect(page.locator('nav a[data-nav="book"]')).to_have_count(0)
+        screenshot(page, "admin-users")
+
+
+class TestAuditTrail:
+    def test_compliance_sees_who_read_a_client(self, page: Page, live_workbench: LiveWorkbench) -> None:
+        party_no = live_workbench.party_nos("rm001", limit=4)[-1]
+        sign_in(page, "rm001")
+        _open_client_360(page, party_no)  # the read that compliance will find
+        page.context.clear_cookies()
+        sign_in(page, "compliance01")
+        expect(page).to_have_url(re.compile(r"/audit$"))
+        page.locator("#audit-filter [name=party_no]").fill(party_no)
+        page.locator("#audit-filter button").click()
+        expect(page.locator("#trail tr[data-record]").first).to_be_visible()
+        screenshot(page, "audit-trail")
