@@ -115,11 +115,11 @@ def build_store(folder: Path, database_url: str, clients: int, seed: int) -> Non
     print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
 
 
-def start_server(database_url: str, lake: Path, port: int, log: Path) -> subprocess.Popen:
+def start_server(database_url: str, lake: Path, port: int, log: Path, workers: int = 1) -> subprocess.Popen:
     """``fincrm serve`` in a subprocess; its output (tracebacks of any 500) goes to ``log``."""
     with log.open("w") as out:
         server = subprocess.Popen(
-            [*_fincrm_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*_fincrm_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             env=_env(database_url, lake), stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -207,8 +207,10 @@ async def drive(
     return result
 
 
-def report(results: list[Result], *, clients: int, backend: str, concurrency: int) -> bool:
-    print(f"\n{clients:,} clients, {backend}, {concurrency} concurrent clients, one uvicorn process")
+def report(results: list[Result], *, clients: int, backend: str, concurrency: int, workers: int = 1) -> bool:
+    print(
+        f"\n{clients:,} clients, {backend}, {concurrency} concurrent clients, {workers} uvicorn process(es)"
+    )
     header = "| endpoint | requests | errors | p50 ms | p95 ms | p99 ms | req/s | ref p50 ms | p50 / ref | target p95 |"
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
@@ -239,6 +241,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="build the new store in this folder and keep it")
     parser.add_argument("--database-url", help="store in this database (e.g. PostgreSQL) instead of SQLite")
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (fincrm serve --workers)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint")
     parser.add_argument("--sample", type=int, default=500, help="client numbers sampled from the RM's book")
     parser.add_argument("--endpoints", default=",".join((*PANELS, "search")))
@@ -262,7 +265,7 @@ def main() -> int:
         uid, party_nos, prefixes = book_sample(engine, RM, args.sample, args.seed)
         port = _free_port()
         log = folder / "server.log"
-        server = start_server(database_url, folder / "lake", port, log)
+        server = start_server(database_url, folder / "lake", port, log, args.workers)
         print(f"server log: {log}", flush=True)
         base_url = f"http://127.0.0.1:{port}"
         cookies = sign_in(base_url, RM)
@@ -275,7 +278,9 @@ def main() -> int:
             results.append(result)
         backend = engine.dialect.name
         engine.dispose()
-        met = report(results, clients=clients, backend=backend, concurrency=args.concurrency)
+        met = report(
+            results, clients=clients, backend=backend, concurrency=args.concurrency, workers=args.workers
+        )
         return 0 if met else 1
     finally:
         if server is not None:

@@ -217,7 +217,9 @@ def client_show(
 
     c = _ctx(ctx)
     _require_current_schema(c)
-    cipher = FieldCipher(c.settings.pii_key_bytes, "national_id")
+    cipher = FieldCipher(
+        c.settings.pii_key_bytes, "national_id", alternate=c.settings.pii_key_alternate_bytes
+    )
 
     def work():
         with unit_of_work(c.sessions) as session:
@@ -307,13 +309,19 @@ def _set_demo_passwords(c: Context) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _serve(c: Context, *, host: str, port: int) -> None:
+def _serve(c: Context, *, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from fincrm.web.app import create_app
 
     out.print(f"workbench: http://{host}:{port}  (API: http://{host}:{port}/api/v1/docs); Ctrl+C stops it")
-    uvicorn.run(create_app(c.settings), host=host, port=port, log_level="warning")
+    if workers > 1:  # separate processes; each builds its app from the same FINCRM_* environment
+        uvicorn.run(
+            "fincrm.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+            log_level="warning",
+        )  # fmt: skip
+    else:
+        uvicorn.run(create_app(c.settings), host=host, port=port, log_level="warning")
 
 
 @app.command()
@@ -321,11 +329,14 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (the web tier keeps no state)")
+    ] = 1,
 ) -> None:
     """Serve the workbench pages and the JSON API (/api/v1)."""
     c = _ctx(ctx)
     _require_current_schema(c)
-    _serve(c, host=host, port=port)
+    _serve(c, host=host, port=port, workers=workers)
 
 
 users_app = typer.Typer(help="Staff users.", no_args_is_help=True)

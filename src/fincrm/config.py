@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         description="Base64 of 64 random bytes: the AES-SIV key that encrypts national ID numbers "
         "at rest. Required outside env=local; generate with `fincrm keys generate`.",
     )
+    pii_key_alternate: SecretStr | None = Field(
+        None,
+        description="Optional second AES-SIV key (base64 of 64 bytes) that is also tried when decrypting; "
+        "set it to the new key while `fincrm keys rotate` runs so reads never stop (docs/keys.md).",
+    )
     secret_key: SecretStr = Field(
         SecretStr(DEMO_SECRET_KEY),
         description="Secret that signs session cookies and CSRF tokens. Required outside env=local.",
@@ -85,9 +90,11 @@ class Settings(BaseSettings):
             raise ValueError(f"currency must be 3 upper-case letters (ISO 4217), got {value!r}")
         return value
 
-    @field_validator("pii_key")
+    @field_validator("pii_key", "pii_key_alternate")
     @classmethod
-    def _key_length(cls, value: SecretStr) -> SecretStr:
+    def _key_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         try:
             raw = base64.b64decode(value.get_secret_value(), validate=True)
         except binascii.Error as exc:
@@ -114,3 +121,8 @@ class Settings(BaseSettings):
     @property
     def pii_key_bytes(self) -> bytes:
         return base64.b64decode(self.pii_key.get_secret_value())
+
+    @property
+    def pii_key_alternate_bytes(self) -> bytes | None:
+        alternate = self.pii_key_alternate
+        return None if alternate is None else base64.b64decode(alternate.get_secret_value())

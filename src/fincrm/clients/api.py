@@ -37,7 +37,9 @@ CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
 
 
 def cipher_of(web: Web) -> FieldCipher:
-    return FieldCipher(web.settings.pii_key_bytes, "national_id")
+    return FieldCipher(
+        web.settings.pii_key_bytes, "national_id", alternate=web.settings.pii_key_alternate_bytes
+    )
 
 
 def today_of(web: Web) -> date:

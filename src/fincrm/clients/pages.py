@@ -74,7 +74,9 @@ DONUT_HOLE_R = 58  # px, inner radius
 
 
 def _cipher(web: Web) -> FieldCipher:
-    return FieldCipher(web.settings.pii_key_bytes, "national_id")
+    return FieldCipher(
+        web.settings.pii_key_bytes, "national_id", alternate=web.settings.pii_key_alternate_bytes
+    )
 
 
 def _today(web: Web) -> date:

@@ -14,12 +14,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 
 class FieldCipher:
-    """Encrypts and decrypts one kind of field; ``purpose`` binds a ciphertext to that field."""
+    """Encrypts and decrypts one kind of field; ``purpose`` binds a ciphertext to that field.
 
-    def __init__(self, key: bytes, purpose: str):
-        if len(key) != 64:
+    ``alternate`` is a second key accepted when decrypting, so that reads go on while a key
+    rotation moves rows from one key to the other; encryption always uses ``key``.
+    """
+
+    def __init__(self, key: bytes, purpose: str, *, alternate: bytes | None = None):
+        if len(key) != 64 or (alternate is not None and len(alternate) != 64):
             raise ValueError("AES-SIV-256 needs a 64-byte key")
         self._siv = AESSIV(key)
+        self._alternate = AESSIV(alternate) if alternate is not None else None
         self._ad = [purpose.encode()]
 
     def encrypt(self, plaintext: str) -> bytes:
@@ -29,4 +34,9 @@ class FieldCipher:
         try:
             return self._siv.decrypt(ciphertext, self._ad).decode("utf-8")
         except InvalidTag as exc:
+            if self._alternate is not None:
+                try:
+                    return self._alternate.decrypt(ciphertext, self._ad).decode("utf-8")
+                except InvalidTag:
+                    pass
             raise ValueError("ciphertext does not match this key or field") from exc

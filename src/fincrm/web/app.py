@@ -48,6 +48,11 @@ def create_app(
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """Factory for server processes started by uvicorn itself (``fincrm serve --workers N``)."""
+    return create_app(Settings())
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 

@@ -20,3 +20,17 @@ class TestFieldCipher:
             FieldCipher(key, "phone").decrypt(token)
         with pytest.raises(ValueError, match="does not match"):
             FieldCipher(os.urandom(64), "national_id").decrypt(token)
+
+
+class TestAlternateKey:
+    def test_reads_go_on_during_a_rotation(self) -> None:
+        old, new = os.urandom(64), os.urandom(64)
+        under_old = FieldCipher(old, "national_id").encrypt("11010519491231002X")
+        under_new = FieldCipher(new, "national_id").encrypt("11010519491231002X")
+        during = FieldCipher(old, "national_id", alternate=new)
+        assert during.decrypt(under_old) == during.decrypt(under_new) == "11010519491231002X"
+        assert during.encrypt("x") == FieldCipher(old, "national_id").encrypt(
+            "x"
+        )  # writes keep the current key
+        with pytest.raises(ValueError):
+            FieldCipher(old, "national_id").decrypt(under_new)
