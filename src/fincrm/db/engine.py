@@ -11,6 +11,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fincrm.config import Settings
 
+READ_ONLY = "fincrm_read_only"  # execution option: this transaction will not write
+
+
+def read_only(session: Session) -> None:
+    """Declare, before its first statement, that ``session``'s transaction only reads.
+
+    On SQLite it then starts with a deferred BEGIN and never queues for the write lock; other
+    backends ignore it. A write attempted anyway may fail with "database is locked" on SQLite.
+    """
+    session.connection(execution_options={READ_ONLY: True})
+
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     """Create an engine; for SQLite: create the folder, enforce foreign keys, use WAL.
@@ -38,7 +49,10 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             # IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
             # (every audited read does) waits its turn under the busy timeout instead of failing with
             # "database is locked" when it tries to upgrade. WAL readers outside fincrm still read.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A use case that only reads may ask for a deferred BEGIN with the execution option
+            # READ_ONLY (see read_only()), so it never waits for the write lock.
+            deferred = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -19,6 +19,7 @@ from fincrm.access import service as access_service
 from fincrm.access.domain import Principal
 from fincrm.config import Settings
 from fincrm.core.clock import Clock
+from fincrm.db.engine import read_only
 from fincrm.db.uow import unit_of_work
 from fincrm.errors import FincrmError
 from fincrm.web.i18n import LOCALES, Formatter, translations
@@ -101,14 +102,16 @@ def resolve(request: Request) -> Web:
     ip = client_ip(request)
     now = state.clock.now()
     auth = request.headers.get("authorization", "")
-    with unit_of_work(state.sessions) as session:
-        if auth.lower().startswith("bearer ") and request.url.path.startswith("/api/"):
+    if auth.lower().startswith("bearer ") and request.url.path.startswith("/api/"):
+        with unit_of_work(state.sessions) as session:  # records the token's last use: a write
             web.principal = access_service.resolve_api_token(session, token=auth[7:].strip(), ip=ip, now=now)
-        elif cookie := request.cookies.get(SESSION_COOKIE):
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        with unit_of_work(state.sessions) as session:
+            read_only(session)  # a session lookup never writes, so it need not queue for the write lock
             found = access_service.resolve_session(session, cookie_token=cookie, ip=ip, now=now)
-            if found is not None:
-                web.principal, web.csrf_token = found
-                web.cookie_token = cookie
+        if found is not None:
+            web.principal, web.csrf_token = found
+            web.cookie_token = cookie
     if web.principal is not None and web.principal.locale in LOCALES:
         web.locale = web.principal.locale
     elif (asked := request.query_params.get("lang")) in LOCALES:

@@ -36,3 +36,29 @@ class TestUnitOfWork:
             on_commit(session, lambda: ran.append("never"))
             raise RuntimeError("rolled back")
         assert ran == ["sent"]
+
+
+class TestReadOnly:
+    def test_a_read_only_use_case_does_not_wait_for_a_writer(self, tmp_path) -> None:
+        import time
+
+        from fincrm.db import migrate
+        from fincrm.db.engine import make_engine, read_only, session_factory
+        from tests.conftest import drop_database, new_database_url
+
+        url = new_database_url(tmp_path)
+        engine = make_engine(url)
+        try:
+            migrate.upgrade(engine)
+            factory = session_factory(engine)
+            with unit_of_work(factory) as writer:
+                writer.add(Branch(code="B1", name="总行营业部"))
+                writer.flush()  # holds the write lock (SQLite: BEGIN IMMEDIATE) until the block ends
+                started = time.perf_counter()
+                with unit_of_work(factory) as reader:
+                    read_only(reader)
+                    assert reader.scalar(select(func.count()).select_from(Branch)) == 0  # not yet committed
+                assert time.perf_counter() - started < 5
+        finally:
+            engine.dispose()
+            drop_database(url)
