@@ -23,17 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fincrm.access.models import User
-from fincrm.access.service import set_password
 from fincrm.config import Settings
 from fincrm.core.clock import FixedClock
-from fincrm.db import migrate
-from fincrm.db.engine import make_engine, session_factory
 from fincrm.db.uow import unit_of_work
-from fincrm.demo import generate_institution
-from fincrm.lake.store import Lake
 from fincrm.web.app import create_app
-from tests.conftest import REPO_ROOT, drop_database, new_database_url
-from tests.web.conftest import AS_OF, NOW, PASSWORDS
+from tests.conftest import REPO_ROOT, drop_database
+from tests.web.conftest import NOW, PASSWORDS, build_institution
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -82,21 +77,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveWorkbench]:
-    folder = tmp_path_factory.mktemp("browser")
-    url = new_database_url(folder)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    sessions = session_factory(engine)
-    settings = Settings(database_url=url, lake_path=folder / "lake")
-    with unit_of_work(sessions) as s:
-        generate_institution(
-            s, Lake(settings.lake_path), clients=600, seed=11, as_of=AS_OF,
-            pii_key=settings.pii_key_bytes, answers_path=folder / "answers.json",
-        )  # fmt: skip
-    with unit_of_work(sessions) as s:
-        for username, password in PASSWORDS.items():
-            if s.scalar(select(User.id).where(User.username == username)) is not None:
-                set_password(s, username=username, password=password, now=NOW)
+    engine, url, built = build_institution(tmp_path_factory.mktemp("browser"), seed=11)
+    settings, sessions = built.settings, built.sessions
     app = create_app(settings, clock=FixedClock(NOW), sessions=sessions)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

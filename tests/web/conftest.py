@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fincrm.access.models import User
@@ -45,9 +45,8 @@ class Institution:
             return s.scalar(select(User.id).where(User.username == username))
 
 
-@pytest.fixture(scope="module")
-def institution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Institution]:
-    folder: Path = tmp_path_factory.mktemp("web")
+def build_institution(folder: Path, *, seed: int) -> tuple[Engine, str, Institution]:
+    """A migrated store with a 600-client demo institution and the demo passwords set."""
     url = new_database_url(folder)
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -55,14 +54,20 @@ def institution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Institutio
     settings = Settings(database_url=url, lake_path=folder / "lake")
     with unit_of_work(sessions) as s:
         generate_institution(
-            s, Lake(settings.lake_path), clients=600, seed=7, as_of=AS_OF,
+            s, Lake(settings.lake_path), clients=600, seed=seed, as_of=AS_OF,
             pii_key=settings.pii_key_bytes, answers_path=folder / "answers.json",
         )  # fmt: skip
     with unit_of_work(sessions) as s:
         for username, password in PASSWORDS.items():
             if s.scalar(select(User.id).where(User.username == username)) is not None:
                 set_password(s, username=username, password=password, now=NOW)
-    yield Institution(settings, sessions, FixedClock(NOW))
+    return engine, url, Institution(settings, sessions, FixedClock(NOW))
+
+
+@pytest.fixture(scope="module")
+def institution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Institution]:
+    engine, url, built = build_institution(tmp_path_factory.mktemp("web"), seed=7)
+    yield built
     engine.dispose()
     drop_database(url)
 
