@@ -9,6 +9,8 @@ SQL lookup of the same rows through the same driver in this process (one connect
 i.e. the floor that HTTP, authentication, scoping, audit and serialisation add to.
 
 Targets: client 360 panels p95 <= 50 ms, search p95 <= 100 ms, both at 50 concurrent clients.
+``--think-ms`` paces each client like a person (a mean pause between requests); with 0 the clients
+fire back to back and the figures measure saturation throughput rather than latency.
 
 A store folder holds ``fincrm.db`` (SQLite) and ``lake/``; with ``--database-url`` the store is that
 database and the folder holds only the lake. Examples::
@@ -172,8 +174,9 @@ def reference(engine: Engine, endpoint: str, uid: int, keys: list[str], result: 
 
 
 async def drive(
-    base_url: str, cookies: httpx.Cookies, endpoint: str, keys: list[str], concurrency: int, duration: float
-) -> Result:
+    base_url: str, cookies: httpx.Cookies, endpoint: str, keys: list[str], concurrency: int, duration: float,
+    think_ms: float = 0.0,
+) -> Result:  # fmt: skip
     result = Result(endpoint)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
@@ -188,6 +191,8 @@ async def drive(
 
         async def worker(n: int) -> None:
             rng = random.Random(n)
+            if think_ms:  # people do not all click at the same instant
+                await asyncio.sleep(rng.uniform(0, think_ms) / 1000)
             while time.perf_counter() < stop_at:
                 started = time.perf_counter()
                 try:
@@ -200,6 +205,8 @@ async def drive(
                     result.latencies_ms.append(elapsed)
                 else:
                     result.errors[response.status_code] = result.errors.get(response.status_code, 0) + 1
+                if think_ms:  # a person reads the answer before the next click (exponential, mean think_ms)
+                    await asyncio.sleep(rng.expovariate(1.0 / think_ms) / 1000)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker(n) for n in range(concurrency)))
@@ -207,9 +214,19 @@ async def drive(
     return result
 
 
-def report(results: list[Result], *, clients: int, backend: str, concurrency: int, workers: int = 1) -> bool:
+def report(
+    results: list[Result],
+    *,
+    clients: int,
+    backend: str,
+    concurrency: int,
+    workers: int = 1,
+    think_ms: float = 0.0,
+) -> bool:
+    pacing = f"think time {think_ms:.0f} ms (mean)" if think_ms else "no think time (saturation)"
     print(
-        f"\n{clients:,} clients, {backend}, {concurrency} concurrent clients, {workers} uvicorn process(es)"
+        f"\n{clients:,} clients, {backend}, {concurrency} concurrent clients, {pacing}, "
+        f"{workers} uvicorn process(es)"
     )
     header = "| endpoint | requests | errors | p50 ms | p95 ms | p99 ms | req/s | ref p50 ms | p50 / ref | target p95 |"
     print(header)
@@ -243,6 +260,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1, help="server processes (fincrm serve --workers)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint")
+    parser.add_argument(
+        "--think-ms", type=float, default=0.0,
+        help="mean pause of each client between requests (0: back to back, i.e. saturation)",
+    )  # fmt: skip
     parser.add_argument("--sample", type=int, default=500, help="client numbers sampled from the RM's book")
     parser.add_argument("--endpoints", default=",".join((*PANELS, "search")))
     args = parser.parse_args()
@@ -273,14 +294,17 @@ def main() -> int:
         for endpoint in args.endpoints.split(","):
             keys = prefixes if endpoint == "search" else party_nos
             print(f"driving {endpoint} for {args.duration:.0f} s ...", flush=True)
-            result = asyncio.run(drive(base_url, cookies, endpoint, keys, args.concurrency, args.duration))
+            result = asyncio.run(
+                drive(base_url, cookies, endpoint, keys, args.concurrency, args.duration, args.think_ms)
+            )
             reference(engine, endpoint, uid, keys, result)
             results.append(result)
         backend = engine.dialect.name
         engine.dispose()
         met = report(
-            results, clients=clients, backend=backend, concurrency=args.concurrency, workers=args.workers
-        )
+            results, clients=clients, backend=backend, concurrency=args.concurrency, workers=args.workers,
+            think_ms=args.think_ms,
+        )  # fmt: skip
         return 0 if met else 1
     finally:
         if server is not None:

@@ -7,6 +7,7 @@ must echo the session's CSRF token in ``X-CSRF-Token`` (API tokens are exempt).
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
@@ -37,9 +38,13 @@ CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
 
 
 def cipher_of(web: Web) -> FieldCipher:
-    return FieldCipher(
-        web.settings.pii_key_bytes, "national_id", alternate=web.settings.pii_key_alternate_bytes
-    )
+    """The national-ID cipher, built once per settings object (key schedule setup is not free)."""
+    return _cipher(web.settings.pii_key_bytes, web.settings.pii_key_alternate_bytes)
+
+
+@cache
+def _cipher(key: bytes, alternate: bytes | None) -> FieldCipher:
+    return FieldCipher(key, "national_id", alternate=alternate)
 
 
 def today_of(web: Web) -> date:

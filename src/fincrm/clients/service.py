@@ -139,9 +139,13 @@ def get_client(session: Session, *, party_no: str, cipher: FieldCipher) -> Clien
     party = session.scalars(select(Party).where(Party.party_no == party_no)).one_or_none()
     if party is None:
         raise NotFound(f"no client with client number {party_no!r}")
+    return _client_read(session, party, cipher)
+
+
+def _client_read(session: Session, party: Party, cipher: FieldCipher) -> ClientRead:
     rm = session.get(User, party.primary_rm_id) if party.primary_rm_id else None
     household = session.get(Household, party.household_id) if party.household_id else None
-    other = aliased(Party)
+    other = _OTHER
     relations = [
         KeyPersonRead(party_no=p_no, name=name, kind=str(kind), title=title)
         for p_no, name, kind, title in session.execute(
@@ -205,6 +209,9 @@ _PRODUCTS = table(
 _EXPOSURES = table(
     "product_exposures", column("product_id"), column("asset_class", String), column("weight_pct", RATE_PCT)
 )
+# One alias for "the other party" of a relationship, built once: building aliased() per request
+# costs about a tenth of a 360 request's CPU, and a fresh alias defeats the statement cache.
+_OTHER = aliased(Party, name="other_party")
 _PREFIX_END = "\uffff"  # upper bound of a prefix range: col >= q AND col < q + U+FFFF
 
 
@@ -437,7 +444,7 @@ def _audit_read(
 
 
 def _relationships(session: Session, principal: Principal, party: Party) -> RelationshipsRead:
-    other = aliased(Party)
+    other = _OTHER
     readable_ids = set(
         session.scalars(
             select(Party.id).where(
@@ -692,7 +699,7 @@ def read_profile(
     """The client's profile, masked, if in scope; audited as ``client.read``."""
     party = _readable_party(session, principal, party_no)
     _audit_read(session, principal, party, list(PROFILE_FIELDS), now)
-    return get_client(session, party_no=party_no, cipher=cipher)
+    return _client_read(session, party, cipher)
 
 
 def read_relationships(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from fincrm.config import Settings
 
 READ_ONLY = "fincrm_read_only"  # execution option: this transaction will not write
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the write lock
+_WRITER = "fincrm_holds_writer_lock"  # connection-record flag: this connection holds the process's lock
 
 
 def read_only(session: Session) -> None:
@@ -33,7 +36,12 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **kwargs)
+        # Writers of this process queue on a Python lock before BEGIN IMMEDIATE. SQLite's own busy
+        # handler polls with sleeps of up to 100 ms, so under concurrent requests a waiting writer
+        # wakes late and the tail latency grows to seconds; a lock hands over at once (measured in
+        # benchmarks/web_latency.py). Other processes still meet SQLite's busy handler.
+        writer_lock = threading.Lock()
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -51,8 +59,53 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             # "database is locked" when it tries to upgrade. WAL readers outside fincrm still read.
             # A use case that only reads may ask for a deferred BEGIN with the execution option
             # READ_ONLY (see read_only()), so it never waits for the write lock.
-            deferred = conn.get_execution_options().get(READ_ONLY, False)
-            conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+            if conn.get_execution_options().get(READ_ONLY, False):
+                conn.exec_driver_sql("BEGIN")
+                return
+            record = conn.connection._connection_record
+            if not record.info.get(_WRITER):
+                if not writer_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT):
+                    raise TimeoutError(f"no write turn on the SQLite store within {SQLITE_BUSY_TIMEOUT:.0f} s")
+                record.info[_WRITER] = True
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release(record)
+                raise
+
+        def _release(record: Any) -> None:
+            if record.info.pop(_WRITER, False):
+                writer_lock.release()
+
+        # End the SQLite transaction here and hand the turn on at once; the driver's own commit
+        # or rollback that follows is then a no-op (no transaction is open).
+        @event.listens_for(engine, "commit")
+        def _on_commit(conn: Any) -> None:
+            record = conn.connection._connection_record
+            if record.info.get(_WRITER):
+                driver = conn.connection.driver_connection
+                if driver.in_transaction:
+                    driver.execute("COMMIT")
+                _release(record)
+
+        @event.listens_for(engine, "rollback")
+        def _on_rollback(conn: Any) -> None:
+            record = conn.connection._connection_record
+            if record.info.get(_WRITER):
+                driver = conn.connection.driver_connection
+                try:
+                    if driver.in_transaction:
+                        driver.execute("ROLLBACK")
+                finally:
+                    _release(record)
+
+        @event.listens_for(engine, "checkin")
+        def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+            _release(record)  # a connection never goes back to the pool holding the turn
+
+        @event.listens_for(engine, "close")
+        def _on_close(_dbapi_connection: Any, record: Any) -> None:
+            _release(record)
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
