@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +51,31 @@ class Settings(BaseSettings):
     analytics_engine: Literal["duckdb", "spark"] = Field(
         "duckdb", description="Engine that reads the lake: embedded DuckDB, or Apache Spark at scale."
     )
+    spark_master: str = Field(
+        "local[2]",
+        description="Spark master URL when the analytics engine is spark: `local[N]` on one machine, "
+        "`spark://host:7077` (or `yarn`, `k8s://...`) on a cluster.",
+    )
+    analytics_memory: str = Field(
+        "4GB",
+        description="Memory the analytics engine may use for the batch (DuckDB `memory_limit`; the Spark "
+        "driver memory in local mode), e.g. `4GB`.",
+    )
+    tier_hnw_min_amount: Decimal = Field(
+        Decimal("6000000"),
+        description="Assets under management (reporting currency) from which a client is high-net-worth "
+        "(private-banking tier). The batch reads it.",
+    )
+    tier_mass_min_amount: Decimal = Field(
+        Decimal("50000"),
+        description="Assets under management from which a client is in the mass (affluent) tier; below it "
+        "the long tail, served by digital self-service.",
+    )
+    benefits_path: Path | None = Field(
+        None,
+        description="YAML file of the benefit catalogue per tier; the built-in catalogue "
+        "(docs/intelligence.md) when unset.",
+    )
     timezone: str = Field(
         "Asia/Shanghai",
         description="Business timezone for dates shown to people and for day boundaries; "
@@ -82,6 +108,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Asia/Shanghai") from exc
         return value
+
+    @model_validator(mode="after")
+    def _tier_thresholds_ordered(self) -> Settings:
+        if not 0 <= self.tier_mass_min_amount < self.tier_hnw_min_amount:
+            raise ValueError(
+                "tier thresholds must satisfy 0 <= FINCRM_TIER_MASS_MIN_AMOUNT < FINCRM_TIER_HNW_MIN_AMOUNT"
+            )
+        return self
 
     @field_validator("reporting_currency")
     @classmethod
