@@ -30,3 +30,17 @@ def make_inputs(con: BaseBackend) -> Callable[..., Inputs]:
         return from_arrow(con, tables, as_of=as_of)
 
     return make
+
+
+# A generated demo institution (2,000 clients, planted stories and their answer file), shared by
+# the tests of one module; ``demo_inputs`` loads it as the batch's inputs on DuckDB.
+from tests.integration.demo.conftest import AS_OF as DEMO_AS_OF  # noqa: E402
+from tests.integration.demo.conftest import Demo, demo  # noqa: E402,F401
+
+
+@pytest.fixture(scope="module")
+def demo_inputs(demo: Demo) -> Inputs:
+    from fincrm.intelligence.inputs import load
+
+    con = backend(Settings(_env_file=None), "duckdb")
+    return load(demo.session, demo.lake, con, as_of=DEMO_AS_OF)
