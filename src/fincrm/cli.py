@@ -28,6 +28,8 @@ db_app = typer.Typer(help="Operational store schema (Alembic migrations).", no_a
 app.add_typer(db_app, name="db")
 keys_app = typer.Typer(help="Secrets for production settings.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+batch_app = typer.Typer(help="The nightly intelligence batch and its results.", no_args_is_help=True)
+app.add_typer(batch_app, name="batch")
 
 err = Console(stderr=True)
 out = Console()
@@ -281,6 +283,102 @@ def demo(
         out.print(f"  {role:<11} {username:<13} password: {password}", highlight=False)
     if serve:
         _serve(c, host=host, port=port)
+
+
+def _as_of(c: Context, text: str | None) -> date:
+    from fincrm.core.clock import SystemClock, local_today
+
+    if text is None:
+        return local_today(SystemClock(), c.settings.tz)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"--as-of: {text!r} is not a date (YYYY-MM-DD)")
+
+
+def _run_batch(c: Context, as_of: date, engine: str | None) -> Any:
+    from fincrm.core.clock import SystemClock
+    from fincrm.intelligence import batch
+
+    with _progress() as bar:
+        return batch.run(
+            c.sessions, c.settings, SystemClock(), as_of=as_of, engine=engine, progress=_ProgressReporter(bar)
+        )
+
+
+@batch_app.command("run")
+def batch_run(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option(help="Business date YYYY-MM-DD (default: today)")] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="duckdb or spark (default: FINCRM_ANALYTICS_ENGINE)")
+    ] = None,
+) -> None:
+    """Compute every client's profile (RFM, tier, risk, signals, attrition) and swap it in."""
+    c = _ctx(ctx)
+    if engine not in (None, "duckdb", "spark"):
+        _fail(f"--engine: {engine!r} is not one of duckdb, spark")
+    day = _as_of(c, as_of)
+    result = run_guarded(lambda: _run_batch(c, day, engine))
+    out.print(
+        f"batch run {result.run_id} ({result.engine}, as of {result.as_of}): {result.clients:,} profiles, "
+        f"{result.signals:,} signals, version {result.version_id} is current; {result.seconds:.1f} s"
+    )
+
+
+@batch_app.command("runs")
+def batch_runs(
+    ctx: typer.Context, limit: Annotated[int, typer.Option(min=1, help="How many runs")] = 10
+) -> None:
+    """List the latest batch runs: start, end, engine, status, rows, version, error."""
+    from fincrm.db.uow import unit_of_work
+    from fincrm.intelligence import service
+
+    c = _ctx(ctx)
+    with unit_of_work(c.sessions) as session:
+        runs = service.list_runs(session, limit=limit)
+    for r in runs:
+        end = r.finished_at.isoformat(timespec="seconds") if r.finished_at else "-"
+        line = (
+            f"{r.id:>5}  {r.as_of}  {r.engine:<6} {r.status:<9} {r.started_at.isoformat(timespec='seconds')} -> "
+            f"{end}  rows {r.rows:,}  version {r.version_id or '-'}"
+        )
+        out.print(line + (f"  error: {r.error}" if r.error else ""), highlight=False, soft_wrap=True)
+
+
+@batch_app.command("lift")
+def batch_lift(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False
+) -> None:
+    """Repurchase rate by RFM cell against the whole book, with 95 % intervals (current version)."""
+    import json
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.intelligence import service
+
+    c = _ctx(ctx)
+
+    def read() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return service.lift_report(session, None)
+
+    report = run_guarded(read)
+    if report.as_of is None and not as_json:
+        _fail("no batch results yet: run `fincrm batch run` first")
+    if as_json:
+        out.print_json(json.dumps(report.model_dump(mode="json")))
+        return
+    out.print(
+        f"as of {report.as_of}: purchases within {report.window_days} days of {report.cutoff}",
+        highlight=False,
+    )
+    for row in report.rows:
+        lift = "-" if row.lift is None else f"{row.lift:.2f} [{row.lift_low:.2f}, {row.lift_high:.2f}]"
+        out.print(
+            f"  {row.cell:<22} {row.clients:>9,} clients  {row.rate:7.2%} [{row.rate_low:.2%}, {row.rate_high:.2%}]"
+            f"  lift {lift}",
+            highlight=False,
+        )
 
 
 DEMO_USERS = ("rm001", "lead01", "research01", "compliance01", "admin01")  # one per role

@@ -5,9 +5,13 @@ Used by the migrations and by tests that compare the ORM with the migrated schem
 
 from fincrm.access import models as access_models
 from fincrm.clients import models as clients_models
+from fincrm.clients import profile_models
 from fincrm.db.base import Base
+from fincrm.intelligence import models as intelligence_models
 from fincrm.products import models as products_models
 
 metadata = Base.metadata
 
-__all__ = ["access_models", "clients_models", "products_models", "metadata"]
+__all__ = [
+    "access_models", "clients_models", "intelligence_models", "metadata", "products_models", "profile_models",
+]  # fmt: skip

@@ -112,6 +112,11 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", f"{C}/consents"): Expect(CLIENT_READ),
     ("GET", f"{C}/risk"): Expect(CLIENT_READ),
     ("POST", f"{C}/reveal"): Expect(row(200, 404, 200, 403, 200, 403), json=lambda c: {"field": "phone"}),
+    ("GET", f"{C}/intelligence"): Expect(CLIENT_READ),
+    # intelligence batch results
+    ("GET", "/api/v1/segments"): Expect(CLIENT_READERS),
+    ("GET", "/api/v1/batch/lift"): Expect(staff()),  # institution-wide aggregates, no personal data
+    ("GET", "/api/v1/batch/runs"): Expect(staff()),
 }
 
 

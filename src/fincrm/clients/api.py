@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
+from fincrm.clients import profile as profile_service
 from fincrm.clients import service
 from fincrm.clients.schemas import (
     BookPage,
@@ -19,6 +20,7 @@ from fincrm.clients.schemas import (
     ClientRead,
     ConsentsRead,
     HoldingsRead,
+    IntelligenceRead,
     InteractionPage,
     MemoryPointCreate,
     MemoryPointRead,
@@ -104,6 +106,14 @@ def holdings(web: WebDep, party_no: PartyNo) -> HoldingsRead:
     me = web.require()
     with web.uow() as session:
         return service.read_holdings(session, me, party_no, now=web.now())
+
+
+@router.get("/clients/{party_no}/intelligence", response_model=IntelligenceRead)
+def intelligence(web: WebDep, party_no: PartyNo) -> IntelligenceRead:
+    """The nightly batch's profile: tier, RFM cell, stated vs effective risk, attrition, signals."""
+    me = web.require()
+    with web.uow() as session:
+        return profile_service.read_intelligence(session, me, party_no, now=web.now())
 
 
 @router.get("/clients/{party_no}/interactions", response_model=InteractionPage)

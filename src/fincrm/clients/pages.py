@@ -15,12 +15,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fincrm.clients import profile as profile_service
 from fincrm.clients import service
-from fincrm.clients.schemas import AllocationSlice, Client360, RelationshipsRead, RevealRead
+from fincrm.clients.schemas import AllocationSlice, Client360, IntelligenceRead, RelationshipsRead, RevealRead
 from fincrm.core.crypto import FieldCipher
 from fincrm.errors import FieldError, InputError
 from fincrm.web.context import Web, resolve
-from fincrm.web.labels import ASSET_CLASS, MEMORY_CATEGORY, N_, RELATIONSHIP
+from fincrm.web.labels import ASSET_CLASS, INTELLIGENCE_LABELS, MEMORY_CATEGORY, N_, RELATIONSHIP
 from fincrm.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -182,7 +183,9 @@ def _asset_label(asset_class: str) -> str:
     return ASSET_CLASS.get(asset_class) or EXTRA_ASSET_CLASS.get(asset_class, asset_class)
 
 
-def _render_360(web: Web, data: Client360, revealed: RevealRead | None = None) -> HTMLResponse:
+def _render_360(
+    web: Web, data: Client360, revealed: RevealRead | None = None, *, intel: IntelligenceRead | None = None
+) -> HTMLResponse:
     centre, nodes, edges = relationship_graph(data.relationships)
     return render(
         web,
@@ -192,6 +195,7 @@ def _render_360(web: Web, data: Client360, revealed: RevealRead | None = None) -
             "donut": allocation_donut(data.holdings.allocation), "donut_size": DONUT_SIZE,
             "asset_label": _asset_label, "revealed": revealed, "today": _today(web),
             "memory_categories": list(MEMORY_CATEGORY), "cl": CLIENT_LABELS, "household_role": HOUSEHOLD_ROLE,
+            "intel": intel, "il": INTELLIGENCE_LABELS,
         },
     )  # fmt: skip
 
@@ -267,7 +271,9 @@ def client_360_page(
             session, me, party_no, cipher=_cipher(web), now=web.now(), today=_today(web),
             interactions_page=ipage, interactions_page_size=TIMELINE_PAGE_SIZE,
         )  # fmt: skip
-    return _render_360(web, data)
+        # read_client_360 has recorded this page view in the audit trail already
+        intel = profile_service.read_intelligence(session, me, party_no, now=web.now(), audited=False)
+    return _render_360(web, data, intel=intel)
 
 
 @router.post("/clients/{party_no}/reveal", response_class=HTMLResponse)
@@ -282,7 +288,9 @@ def reveal_page(
             session, me, party_no, cipher=_cipher(web), now=web.now(), today=_today(web),
             interactions_page_size=TIMELINE_PAGE_SIZE,
         )  # fmt: skip
-    return _render_360(web, data, revealed)
+        # read_client_360 has recorded this page view in the audit trail already
+        intel = profile_service.read_intelligence(session, me, party_no, now=web.now(), audited=False)
+    return _render_360(web, data, revealed, intel=intel)
 
 
 def _back_to_memory_points(party_no: str) -> RedirectResponse:

@@ -235,3 +235,39 @@ class Client360(BaseModel):
     memory_points: list[MemoryPointRead]
     consents: ConsentsRead
     risk: RiskRead
+
+
+class SignalRead(BaseModel):
+    kind: str
+    detected_on: date
+    confidence: float  # 0..1
+    summary: str
+    evidence: list[dict]  # the lake rows behind it: {"dataset": ..., "key": ...}
+
+
+class IntelligenceRead(BaseModel):
+    """The batch's profile of one client (current version); empty before the first run."""
+
+    as_of: date | None
+    tier: str | None = None
+    aum_amount: Decimal | None = None
+    rfm_cell: str | None = None
+    r_score: int | None = None
+    f_score: int | None = None
+    m_score: int | None = None
+    liquid_share: float | None = None  # fraction of assets in cash within T+1
+    days_to_cash: float | None = None  # asset-weighted days
+    holding_days: float | None = None  # asset-weighted average holding time, days
+    return_12m: float | None = None  # fraction
+    vol_12m: float | None = None  # annualised fraction
+    rar_12m: float | None = None
+    stated_risk: str | None = None
+    behavioural_risk: str | None = None
+    effective_risk: str | None = None
+    risk_drift: bool = False
+    questionnaire_valid_until: date | None = None
+    questionnaire_expired: bool = False
+    behaviour_evidence: str | None = None
+    attrition_score: float | None = None
+    attrition_reasons: list[str] = Field(default_factory=list)
+    signals: list[SignalRead] = Field(default_factory=list)

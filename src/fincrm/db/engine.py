@@ -65,7 +65,9 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             record = conn.connection._connection_record
             if not record.info.get(_WRITER):
                 if not writer_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT):
-                    raise TimeoutError(f"no write turn on the SQLite store within {SQLITE_BUSY_TIMEOUT:.0f} s")
+                    raise TimeoutError(
+                        f"no write turn on the SQLite store within {SQLITE_BUSY_TIMEOUT:.0f} s"
+                    )
                 record.info[_WRITER] = True
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -37,20 +37,45 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 STORE_SCHEMAS: dict[str, pa.Schema] = {
     # one row per client; kind individual|corporate; gender F|M; status active|dormant|closed
     "parties": pa.schema(
-        [("party_no", STRING), ("kind", STRING), ("status", STRING), ("onboarded_on", DATE),
-         ("birth_on", DATE), ("gender", STRING), ("industry_code", STRING), ("income_band", STRING),
-         ("occupation", STRING), ("city", STRING), ("primary_rm_id", INT)]
+        [
+            ("party_no", STRING),
+            ("kind", STRING),
+            ("status", STRING),
+            ("onboarded_on", DATE),
+            ("birth_on", DATE),
+            ("gender", STRING),
+            ("industry_code", STRING),
+            ("income_band", STRING),
+            ("occupation", STRING),
+            ("city", STRING),
+            ("primary_rm_id", INT),
+        ]
     ),  # fmt: skip
     # current positions of accounts the client owns (role owner), valued as of as_of_on
     "holdings": pa.schema(
-        [("party_no", STRING), ("account_no", STRING), ("product_code", STRING), ("units", FLOAT),
-         ("cost_amount", FLOAT), ("market_value_amount", FLOAT), ("currency", STRING),
-         ("as_of_on", DATE), ("first_bought_on", DATE)]
+        [
+            ("party_no", STRING),
+            ("account_no", STRING),
+            ("product_code", STRING),
+            ("units", FLOAT),
+            ("cost_amount", FLOAT),
+            ("market_value_amount", FLOAT),
+            ("currency", STRING),
+            ("as_of_on", DATE),
+            ("first_bought_on", DATE),
+        ]
     ),  # fmt: skip
     # product shelf; days_to_cash: business days from redemption order to cash
     "products": pa.schema(
-        [("product_code", STRING), ("kind", STRING), ("risk_rating", STRING), ("days_to_cash", INT),
-         ("lockup_days", INT), ("price_series_code", STRING), ("matures_on", DATE)]
+        [
+            ("product_code", STRING),
+            ("kind", STRING),
+            ("risk_rating", STRING),
+            ("days_to_cash", INT),
+            ("lockup_days", INT),
+            ("price_series_code", STRING),
+            ("matures_on", DATE),
+        ]
     ),  # fmt: skip
     # look-through: weight is a fraction (0-1] of the product in the asset class
     "product_exposures": pa.schema([("product_code", STRING), ("asset_class", STRING), ("weight", FLOAT)]),
@@ -59,8 +84,13 @@ STORE_SCHEMAS: dict[str, pa.Schema] = {
         [("party_no", STRING), ("level", STRING), ("score", INT), ("taken_on", DATE), ("valid_until", DATE)]
     ),
     "interactions": pa.schema(
-        [("party_no", STRING), ("occurred_at", TIMESTAMP), ("channel", STRING), ("direction", STRING),
-         ("purpose", STRING)]
+        [
+            ("party_no", STRING),
+            ("occurred_at", TIMESTAMP),
+            ("channel", STRING),
+            ("direction", STRING),
+            ("purpose", STRING),
+        ]
     ),  # fmt: skip
     # from_party_no has relation kind to to_party_no (e.g. A --child--> B: B is A's child)
     "relationships": pa.schema([("from_party_no", STRING), ("to_party_no", STRING), ("kind", STRING)]),
@@ -127,32 +157,62 @@ def _extracts() -> dict[str, Select]:
     )
     return {
         "parties": select(
-            Party.party_no, Party.kind, Party.status, Party.onboarded_on, Party.birth_on, Party.gender,
-            Party.industry_code, Party.income_band, Party.occupation, Party.city, Party.primary_rm_id,
+            Party.party_no,
+            Party.kind,
+            Party.status,
+            Party.onboarded_on,
+            Party.birth_on,
+            Party.gender,
+            Party.industry_code,
+            Party.income_band,
+            Party.occupation,
+            Party.city,
+            Party.primary_rm_id,
         ).order_by(Party.party_no),  # fmt: skip
         "holdings": select(
-            owner.c.party_no, Account.account_no, Product.code, HoldingRow.units, HoldingRow.cost_amount,
-            HoldingRow.market_value_amount, HoldingRow.currency, HoldingRow.as_of_on, HoldingRow.first_bought_on,
+            owner.c.party_no,
+            Account.account_no,
+            Product.code,
+            HoldingRow.units,
+            HoldingRow.cost_amount,
+            HoldingRow.market_value_amount,
+            HoldingRow.currency,
+            HoldingRow.as_of_on,
+            HoldingRow.first_bought_on,
         )
         .join(Account, Account.id == HoldingRow.account_id)
         .join(owner, owner.c.account_id == HoldingRow.account_id)
         .join(Product, Product.id == HoldingRow.product_id)
         .order_by(owner.c.party_no, Account.account_no, Product.code),  # fmt: skip
         "products": select(
-            Product.code, Product.kind, Product.risk_rating, Product.days_to_cash, Product.lockup_days,
-            Product.price_series_code, Product.matures_on,
+            Product.code,
+            Product.kind,
+            Product.risk_rating,
+            Product.days_to_cash,
+            Product.lockup_days,
+            Product.price_series_code,
+            Product.matures_on,
         ).order_by(Product.code),  # fmt: skip
-        "product_exposures": select(Product.code, ProductExposure.asset_class, ProductExposure.weight_pct / 100)
+        "product_exposures": select(
+            Product.code, ProductExposure.asset_class, ProductExposure.weight_pct / 100
+        )
         .join(Product, Product.id == ProductExposure.product_id)
         .order_by(Product.code, ProductExposure.asset_class, ProductExposure.sector),
         "risk_assessments": select(
-            Party.party_no, RiskAssessment.level, RiskAssessment.score, RiskAssessment.taken_on,
+            Party.party_no,
+            RiskAssessment.level,
+            RiskAssessment.score,
+            RiskAssessment.taken_on,
             RiskAssessment.valid_until,
         )
         .join(Party, Party.id == RiskAssessment.party_id)
         .order_by(Party.party_no, RiskAssessment.taken_on, RiskAssessment.id),  # fmt: skip
         "interactions": select(
-            Party.party_no, Interaction.occurred_at, Interaction.channel, Interaction.direction, Interaction.purpose
+            Party.party_no,
+            Interaction.occurred_at,
+            Interaction.channel,
+            Interaction.direction,
+            Interaction.purpose,
         )
         .join(Party, Party.id == Interaction.party_id)
         .order_by(Party.party_no, Interaction.occurred_at, Interaction.id),

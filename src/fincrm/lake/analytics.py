@@ -119,7 +119,9 @@ def register(con: BaseBackend, name: str, table: pa.Table) -> ibis.Table:
         if table.num_rows == 0:
             frame = session.createDataFrame([], schema=_spark_schema(table.schema))
         else:
-            frame = session.createDataFrame(_spark_safe(table).to_pandas(), schema=_spark_schema(table.schema))
+            frame = session.createDataFrame(
+                _spark_safe(table).to_pandas(), schema=_spark_schema(table.schema)
+            )
         frame.createOrReplaceTempView(name)
         return con.table(name)
     return con.create_table(name, table, temp=True, overwrite=True)
@@ -138,7 +140,9 @@ def lake_tables(con: BaseBackend, lake: Lake) -> dict[str, ibis.Table]:
             tables[name] = con.table(name)
         else:
             cols = ", ".join(f'"{n}"' for n in spec.schema.names)
-            con.raw_sql(f"CREATE OR REPLACE VIEW {name} AS SELECT {cols} FROM read_parquet({_file_list(files)})")
+            con.raw_sql(
+                f"CREATE OR REPLACE VIEW {name} AS SELECT {cols} FROM read_parquet({_file_list(files)})"
+            )
             tables[name] = con.table(name)
     return tables
 

@@ -67,3 +67,22 @@ ASSET_CLASS = {
     "real_estate": N_("real estate"),
     "alternative": N_("alternatives"),
 }
+# The nightly batch's vocabulary (fincrm.intelligence): tiers, signals, attrition reasons, RFM cells.
+TIER = {"hnw": N_("high-net-worth"), "mass": N_("mass affluent"), "long_tail": N_("long tail")}
+SIGNAL = {
+    "renovation_need": N_("renovation need after a property purchase"),
+    "education_fund": N_("education fund for a child"),
+    "salary_plan": N_("salary investment plan (rising social-security base)"),
+    "marriage": N_("marriage"),
+    "pension_planning": N_("pension planning before statutory retirement"),
+    "succession_planning": N_("succession and tax planning"),
+    "working_capital": N_("working-capital financing (receivables lengthening)"),
+    "research_outreach": N_("research outreach (industry policy event)"),
+}
+ATTRITION_REASON = {
+    "salary_stopped": N_("salary credits stopped"),
+    "outflow_trend": N_("assets flowing out"),
+    "inactivity": N_("inactive"),
+    "complaints": N_("complaints"),
+}
+INTELLIGENCE_LABELS = {"tier": TIER, "signal": SIGNAL, "reason": ATTRITION_REASON, "cell": {}}

@@ -25,3 +25,8 @@ def include_all(app: FastAPI) -> None:
 
     app.include_router(assignment_pages.router)
     app.include_router(assignment_api.router, prefix="/api/v1")
+    from fincrm.intelligence import api as intelligence_api
+    from fincrm.intelligence import pages as intelligence_pages
+
+    app.include_router(intelligence_pages.router)
+    app.include_router(intelligence_api.router, prefix="/api/v1")
