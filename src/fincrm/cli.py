@@ -260,11 +260,11 @@ def demo(
     from fincrm.lake.store import Lake
 
     c = _ctx(ctx)
-    out.print(f"1/3 store: {c.settings.database_url}")
+    out.print(f"1/4 store: {c.settings.database_url}")
     run_guarded(lambda: migrate.upgrade(c.engine))
     as_of = local_today(SystemClock(), c.settings.tz)
     answers = c.settings.lake_path.parent / "demo-answers.json"
-    out.print(f"2/3 generating {clients:,} clients (seed {seed}, as of {as_of}) into {c.settings.lake_path}")
+    out.print(f"2/4 generating {clients:,} clients (seed {seed}, as of {as_of}) into {c.settings.lake_path}")
 
     def work() -> None:
         with _progress() as bar, unit_of_work(c.sessions) as session:
@@ -274,7 +274,13 @@ def demo(
             )  # fmt: skip
 
     run_guarded(work)
-    out.print("3/3 summary")
+    out.print("3/4 nightly batch (RFM, tiers, signals, risk, attrition)")
+    result = run_guarded(lambda: _run_batch(c, as_of, None))
+    out.print(
+        f"  {result.clients:,} profiles, {result.signals:,} signals in {result.seconds:.1f} s",
+        highlight=False,
+    )
+    out.print("4/4 summary")
     _print_summary(c)
     out.print(f"planted stories (ground truth for analytics): {answers}")
     logins = run_guarded(lambda: _set_demo_passwords(c))

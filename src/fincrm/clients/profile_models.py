@@ -90,7 +90,7 @@ class ClientSignal(Base):
 
 
 class RfmLift(Base):
-    """Repurchase rate by RFM cell against the whole book (row ``cell='*'``), with 95 % intervals."""
+    """Repurchase rate by RFM cell against the whole book (row ``cell='all'``), with 95 % intervals."""
 
     __tablename__ = "rfm_lift"
 

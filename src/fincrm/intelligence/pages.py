@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 
 from fincrm.intelligence import service
+from fincrm.intelligence.domain import BOOK
 from fincrm.intelligence.schemas import HeatCell, LiftReport
 from fincrm.web.context import Web, resolve
 from fincrm.web.labels import INTELLIGENCE_LABELS
@@ -64,7 +65,7 @@ def heat_squares(cells: list[HeatCell]) -> list[HeatSquare]:
 
 def lift_bars(report: LiftReport) -> tuple[list[LiftBar], float]:
     """One bar per cell (the lift), with its 95 % interval; returns the bars and the x of lift 1."""
-    rows = [r for r in report.rows if r.cell != "*" and r.lift is not None]
+    rows = [r for r in report.rows if r.cell != BOOK and r.lift is not None]
     top = max([r.lift_high or r.lift or 0 for r in rows] + [2.0])
     scale = LIFT_WIDTH / top
     bars = [

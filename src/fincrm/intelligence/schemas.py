@@ -22,7 +22,7 @@ class BatchRunRead(BaseModel):
 
 
 class LiftRow(BaseModel):
-    cell: str  # RFM cell key, or "*" for the whole book
+    cell: str  # RFM cell key, "no_assets", or "all" for the whole book
     clients: int
     repurchasers: int
     rate: float  # fraction of the cell's clients who bought again within the window

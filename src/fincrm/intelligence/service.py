@@ -24,6 +24,7 @@ from fincrm.clients.profile_models import (
 )
 from fincrm.clients.repository import readable_parties
 from fincrm.errors import PermissionDenied
+from fincrm.intelligence.domain import BOOK
 from fincrm.intelligence.models import BatchRun
 from fincrm.intelligence.schemas import (
     BatchRunRead,
@@ -65,7 +66,7 @@ def lift_report(session: Session, principal: Principal | None) -> LiftReport:
     if version is None or not rows:
         return LiftReport(as_of=None, cutoff=None, window_days=None, rows=[])
     window = rows[0].window_days
-    ordered = sorted(rows, key=lambda r: (r.cell != "*", -(r.lift or 0.0), r.cell))
+    ordered = sorted(rows, key=lambda r: (r.cell != BOOK, -(r.lift or 0.0), r.cell))
     return LiftReport(
         as_of=version.as_of, cutoff=version.as_of - timedelta(days=window), window_days=window,
         rows=[LiftRow.model_validate(r, from_attributes=True) for r in ordered],

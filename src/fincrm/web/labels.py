@@ -85,4 +85,20 @@ ATTRITION_REASON = {
     "inactivity": N_("inactive"),
     "complaints": N_("complaints"),
 }
-INTELLIGENCE_LABELS = {"tier": TIER, "signal": SIGNAL, "reason": ATTRITION_REASON, "cell": {}}
+ATTRITION_REASON.update(
+    spending_drop=N_("card spending dropped"),
+    asset_decline=N_("assets declining"),
+    redemptions=N_("heavy redemptions"),
+)
+RFM_CELL = {  # keys and names as in fincrm.intelligence.domain.CELLS (a test keeps them in step)
+    "long_term_loyal": N_("Long-term loyal"),
+    "locked_in_laggard": N_("Locked-in laggard"),
+    "performance_chaser": N_("Performance chaser"),
+    "struggling_newcomer": N_("Struggling newcomer"),
+    "stable_core": N_("Stable core"),
+    "idle_cash": N_("Idle cash"),
+    "nimble_trader": N_("Nimble trader"),
+    "liquidity_parker": N_("Liquidity parker"),
+    "no_assets": N_("No assets"),
+}
+INTELLIGENCE_LABELS = {"tier": TIER, "signal": SIGNAL, "reason": ATTRITION_REASON, "cell": RFM_CELL}
