@@ -328,7 +328,8 @@ def batch_run(
     result = run_guarded(lambda: _run_batch(c, day, engine))
     out.print(
         f"batch run {result.run_id} ({result.engine}, as of {result.as_of}): {result.clients:,} profiles, "
-        f"{result.signals:,} signals, version {result.version_id} is current; {result.seconds:.1f} s"
+        f"{result.signals:,} signals, version {result.version_id} is current; {result.seconds:.1f} s",
+        soft_wrap=True,
     )
 
 
@@ -379,7 +380,9 @@ def batch_lift(
         highlight=False,
     )
     for row in report.rows:
-        lift = "-" if row.lift is None else f"{row.lift:.2f} [{row.lift_low:.2f}, {row.lift_high:.2f}]"
+        lift = "-" if row.lift is None else f"{row.lift:.2f}"
+        if row.lift_low is not None and row.lift_high is not None:
+            lift += f" [{row.lift_low:.2f}, {row.lift_high:.2f}]"
         out.print(
             f"  {row.cell:<22} {row.clients:>9,} clients  {row.rate:7.2%} [{row.rate_low:.2%}, {row.rate_high:.2%}]"
             f"  lift {lift}",

@@ -112,7 +112,6 @@ def run(
         if isinstance(exc, Exception):
             raise BatchFailed(f"the batch failed at step {step}: {exc}") from exc
         raise
-    report("done", 1, 1)
     return BatchResult(
         run_id=run_id, version_id=version_id, as_of=as_of, engine=engine, clients=len(computed.profiles),
         signals=len(computed.signals), seconds=time.perf_counter() - started, metrics=metrics,
@@ -129,29 +128,30 @@ def compute(
 ) -> Computed:
     """The pipeline on one engine, without writing anything: profiles, signals and the lift table."""
     report = progress or (lambda step, done, total: None)
-    steps = ("extract", "rfm", "risk", "signals", "attrition", "lift")
+    steps = ("extract", "rfm", "risk", "signals", "attrition", "lift")  # one progress tick each
     con = analytics.backend(settings, engine)
-    report(steps[0], 0, len(steps))
+    report("compute", 0, len(steps))
     with unit_of_work(sessions) as session:
         data = inputs.load(session, Lake(settings.lake_path), con, as_of=as_of)
     if con.execute(data["parties"].count()) == 0:
         raise InputError("the store holds no clients: import or generate a book first")
-    report(steps[1], 1, len(steps))
+    report("compute", 1, len(steps))
     features = rfm.features(data, as_of, rfm.positions_at(data, as_of))
     scored = rfm.scores(features)
     tiers = rfm.tiers(features, float(settings.tier_hnw_min_amount), float(settings.tier_mass_min_amount))
     profile = features.join(scored, "party_no").join(tiers, "party_no")
-    report(steps[2], 2, len(steps))
+    report("compute", 2, len(steps))
     profile = profile.join(risk.profile(data), "party_no")
     profiles = con.to_pyarrow(profile).to_pandas()
-    report(steps[3], 3, len(steps))
+    report("compute", 3, len(steps))
     found = con.to_pyarrow(signals.detect(data)).to_pandas()
-    report(steps[4], 4, len(steps))
+    report("compute", 4, len(steps))
     attrition_scores, attrition_metrics = attrition.score(data)
     profiles = profiles.merge(attrition_scores, on="party_no", how="left")
-    report(steps[5], 5, len(steps))
+    report("compute", 5, len(steps))
     lift = rfm.lift(data, LIFT_WINDOW_DAYS).rename(columns={"rfm_cell": "cell"})
     lift["window_days"] = LIFT_WINDOW_DAYS
+    report("compute", 6, len(steps))
     profiles = profiles.sort_values("party_no", kind="stable").reset_index(drop=True)
     found = found.sort_values(["party_no", "kind", "detected_on"], kind="stable").reset_index(drop=True)
     return Computed(profiles, found, lift, {"attrition": attrition_metrics})

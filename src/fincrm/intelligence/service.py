@@ -6,7 +6,7 @@ Everything reads the *current* profile version only. The dashboard is scoped to 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -171,8 +171,3 @@ def segment_dashboard(
             for p, n, t, score, reasons in churn
         ],
     )  # fmt: skip
-
-
-def as_of_of(session: Session) -> date | None:
-    version = current_version(session)
-    return None if version is None else version.as_of
