@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import exists, func, select
 
 from fincrm.access.models import AuditRecord, User
-from fincrm.clients.models import Coverage, MemoryPoint, Party, PartyRelationship
+from fincrm.clients.models import Coverage, Interaction, MemoryPoint, Party, PartyRelationship
 from fincrm.db.uow import unit_of_work
 from tests.web.conftest import sign_in
 
@@ -175,6 +175,27 @@ class TestClient360Page:
         assert page.status_code == 200 and "Client 360" in page.text and "Memory points" in page.text
         app_client.post("/language", data={"locale": "zh-CN", "csrf_token": csrf})
         assert party.party_no
+
+    def test_interaction_purposes_are_named_not_coded(self, app_client, institution) -> None:
+        latest = (
+            select(Interaction.party_id, func.max(Interaction.occurred_at).label("at"))
+            .group_by(Interaction.party_id)
+            .subquery()
+        )
+        with unit_of_work(institution.sessions) as s:
+            party_no = s.scalars(
+                select(Party.party_no)
+                .join(latest, latest.c.party_id == Party.id)
+                .join(
+                    Interaction, (Interaction.party_id == Party.id) & (Interaction.occurred_at == latest.c.at)
+                )
+                .join(User, User.id == Party.primary_rm_id)
+                .where(User.username == "rm001", Interaction.purpose == "periodic_review")
+                .limit(1)
+            ).one()
+        sign_in(app_client, "rm001")
+        timeline = app_client.get(f"/clients/{party_no}").text.split('id="interactions"', 1)[1]
+        assert "· 定期回访" in timeline and "periodic_review" not in timeline  # the newest entry comes first
 
     def test_read_is_audited(self, app_client, institution) -> None:
         party = own_client(institution)

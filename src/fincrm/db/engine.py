@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,8 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         # Writers of this process queue on a Python lock before BEGIN IMMEDIATE. SQLite's own busy
         # handler polls with sleeps of up to 100 ms, so under concurrent requests a waiting writer
         # wakes late and the tail latency grows to seconds; a lock hands over at once (measured in
-        # benchmarks/web_latency.py). Other processes still meet SQLite's busy handler.
+        # benchmarks/web_latency.py). Between processes (``fincrm serve --workers N``) the wait for
+        # BEGIN IMMEDIATE polls in short steps instead (_begin_immediate).
         writer_lock = threading.Lock()
 
         @event.listens_for(engine, "connect")
@@ -70,7 +73,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
                     )
                 record.info[_WRITER] = True
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _begin_immediate(conn.connection.driver_connection)
             except BaseException:
                 _release(record)
                 raise
@@ -111,6 +114,33 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+_POLL_START, _POLL_MAX = 0.0005, 0.005  # seconds between attempts at the SQLite write lock
+
+
+def _begin_immediate(driver: Any) -> None:
+    """BEGIN IMMEDIATE, retried every 0.5-5 ms for up to SQLITE_BUSY_TIMEOUT while another process
+    holds the write lock. SQLite's built-in busy handler sleeps up to 100 ms between attempts, which
+    across server processes adds that much latency to a request for a lock held for a millisecond.
+    """
+    driver.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+        pause = _POLL_START
+        while True:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, _POLL_MAX)
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT * 1000)}")
 
 
 def engine_from_settings(settings: Settings) -> Engine:

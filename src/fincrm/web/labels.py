@@ -102,3 +102,16 @@ RFM_CELL = {  # keys and names as in fincrm.intelligence.domain.CELLS (a test ke
     "no_assets": N_("No assets"),
 }
 INTELLIGENCE_LABELS = {"tier": TIER, "signal": SIGNAL, "reason": ATTRITION_REASON, "cell": RFM_CELL}
+INTERACTION_PURPOSE = {  # free text in the store; these are the codes fincrm and the demo use
+    "periodic_review": N_("periodic review"),
+    "maturity_reminder": N_("maturity reminder"),
+    "birthday_greeting": N_("birthday greeting"),
+    "kyc_update": N_("KYC update"),
+    "service_request": N_("service request"),
+    "risk_assessment": N_("risk questionnaire"),
+    "event_invitation": N_("event invitation"),
+    "product_recommendation": N_("product recommendation"),
+    "market_concern": N_("market concern"),
+    "market_update": N_("market update"),
+    "complaint": N_("complaint"),
+}
