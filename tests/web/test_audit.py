@@ -42,6 +42,15 @@ class TestAuditPage:
         assert "admin01" in page.text and "primary_rm" in page.text and "rm002 -&gt; rm001" in page.text
         assert f"/audit/export?party_no={party_no}" in page.text
 
+    def test_viewing_a_trail_on_screen_or_through_the_api_is_audited(self, app_client, institution) -> None:
+        party_no = a_client_with_history(app_client, institution)
+        sign_in(app_client, "compliance01")
+        for url in (f"/audit?party_no={party_no}", f"/api/v1/audit?party_no={party_no}"):
+            assert app_client.get(url).status_code == 200
+            with unit_of_work(institution.sessions) as s:
+                last = s.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1)).one()
+            assert (last.action, last.actor) == ("audit.view", "compliance01") and last.party_id is not None
+
     def test_pages_through_a_long_trail(self, app_client, institution, monkeypatch) -> None:
         party_no = a_client_with_history(app_client, institution)
         sign_in(app_client, "compliance01")

@@ -1,7 +1,8 @@
 """The audit trail for compliance: a client's trail as a page, a CSV download and JSON.
 
 Only compliance officers read the trail. The CSV starts with a UTF-8 byte-order mark so that
-Excel on a Chinese Windows desktop opens it as UTF-8 instead of GBK; each download is audited.
+Excel on a Chinese Windows desktop opens it as UTF-8 instead of GBK; each view (page or API) and
+each download is audited.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def audit_page(
             trail = service.client_trail(
                 session, web.require(), party_no=party_no, offset=(page - 1) * PER_PAGE, limit=PER_PAGE
             )
+            service.record_trail_view(session, web.require(), trail=trail, now=web.now())
     pages = max(1, -(-trail.total // PER_PAGE)) if trail else 1
     return render(
         web, "access/audit.html",
@@ -135,6 +137,7 @@ def audit_trail(
         trail = service.client_trail(
             session, web.require(), party_no=party_no, offset=(page - 1) * per_page, limit=per_page
         )
+        service.record_trail_view(session, web.require(), trail=trail, now=web.now())
     return AuditTrailPage(
         party_no=trail.party_no, total=trail.total, page=page, per_page=per_page,
         records=[_read(r) for r in trail.records],

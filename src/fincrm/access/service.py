@@ -321,6 +321,14 @@ def client_trail(
     return ClientTrail(party_no.strip(), int(party_id), total, records)
 
 
+def record_trail_view(session: Session, actor: Principal, *, trail: ClientTrail, now: datetime) -> None:
+    """Reading a client's trail on screen or through the API is a read about that client: audited."""
+    audit.append(
+        session, actor, "audit.view", at=now, party_id=trail.party_id,
+        detail=f"{len(trail.records)} of {trail.total} records",
+    )  # fmt: skip
+
+
 def record_trail_export(session: Session, actor: Principal, *, trail: ClientTrail, now: datetime) -> None:
     """An export leaves the system, so it is itself audited."""
     audit.append(
