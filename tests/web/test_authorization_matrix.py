@@ -117,6 +117,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/api/v1/segments"): Expect(CLIENT_READERS),
     ("GET", "/api/v1/batch/lift"): Expect(staff()),  # institution-wide aggregates, no personal data
     ("GET", "/api/v1/batch/runs"): Expect(staff()),
+    ("GET", "/api/v1/benefits"): Expect(staff()),
 }
 
 

@@ -58,6 +58,13 @@ class TestSegmentsPage:
         for marker in ('id="tiers"', 'id="heat-map"', 'id="lift-table"', 'data-cell="all"', "客群分析"):
             assert marker in page.text
 
+    def test_the_benefit_catalogue_is_listed_per_tier(self, app_client, ran) -> None:
+        sign_in(app_client, "rm001")
+        page = app_client.get("/segments").text.split('id="benefits"', 1)[1]
+        assert 'data-benefit="private_fund_allocation"' in page and "私募基金额度优先配售" in page
+        body = app_client.get("/api/v1/benefits").json()
+        assert set(body["tiers"]) == {"hnw", "mass", "long_tail"} and all(body["tiers"].values())
+
     def test_admin_sees_no_client_lists(self, app_client, ran) -> None:
         sign_in(app_client, "admin01")
         assert app_client.get("/segments").status_code == 403

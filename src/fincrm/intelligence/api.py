@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from fincrm.intelligence import service
-from fincrm.intelligence.schemas import BatchRunRead, LiftReport, SegmentDashboard
+from fincrm.intelligence.schemas import BatchRunRead, BenefitCatalogue, LiftReport, SegmentDashboard
 from fincrm.web.context import Web, resolve
 
 router = APIRouter(tags=["intelligence"])
@@ -30,6 +30,13 @@ def lift(web: WebDep) -> LiftReport:
     me = web.require()
     with web.uow() as session:
         return service.lift_report(session, me)
+
+
+@router.get("/benefits", response_model=BenefitCatalogue)
+def benefits(web: WebDep) -> BenefitCatalogue:
+    """The benefit catalogue per tier (high-net-worth, mass, long tail)."""
+    web.require()
+    return service.benefit_catalogue(web.settings.benefits_path)
 
 
 @router.get("/batch/runs", response_model=list[BatchRunRead])

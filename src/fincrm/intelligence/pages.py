@@ -89,12 +89,13 @@ def segments_page(web: WebDep) -> Response:
         board = service.segment_dashboard(session, me, now=web.now())
         lift = service.lift_report(session, me)
     bars, one = lift_bars(lift)
+    catalogue = service.benefit_catalogue(web.settings.benefits_path)
     return render(
         web,
         "intelligence/segments.html",
         {
             "board": board, "lift": lift, "bars": bars, "lift_one": one, "lift_width": LIFT_WIDTH,
             "lift_row": LIFT_ROW, "squares": heat_squares(board.heat_map), "heat_cell": HEAT_CELL,
-            "il": INTELLIGENCE_LABELS,
+            "il": INTELLIGENCE_LABELS, "benefits": catalogue.tiers,
         },
     )  # fmt: skip

@@ -77,3 +77,17 @@ class SegmentDashboard(BaseModel):
     drift_alerts: list[ClientFlag]
     expired_questionnaires: int
     attrition: list[ClientFlag]  # highest attrition scores first
+
+
+class BenefitRead(BaseModel):
+    key: str
+    name_zh: str
+    name_en: str
+    description_zh: str
+    description_en: str
+
+
+class BenefitCatalogue(BaseModel):
+    """Benefits per tier (hnw, mass, long_tail), from FINCRM_BENEFITS_PATH or the built-in catalogue."""
+
+    tiers: dict[str, list[BenefitRead]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,10 +25,13 @@ from fincrm.clients.profile_models import (
 )
 from fincrm.clients.repository import readable_parties
 from fincrm.errors import PermissionDenied
+from fincrm.intelligence.benefits import load_benefits
 from fincrm.intelligence.domain import BOOK
 from fincrm.intelligence.models import BatchRun
 from fincrm.intelligence.schemas import (
     BatchRunRead,
+    BenefitCatalogue,
+    BenefitRead,
     ClientFlag,
     HeatCell,
     LiftReport,
@@ -39,6 +43,17 @@ from fincrm.intelligence.schemas import (
 
 TIERS = ("hnw", "mass", "long_tail")
 FLAG_LIMIT_MAX = 200
+
+
+def benefit_catalogue(path: Path | None) -> BenefitCatalogue:
+    """The benefit catalogue per tier (validated; a bad file is an InputError naming file, line, field)."""
+    catalogue = load_benefits(path)
+    return BenefitCatalogue(
+        tiers={
+            tier: [BenefitRead.model_validate(b, from_attributes=True) for b in catalogue[tier]]
+            for tier in TIERS
+        }
+    )
 
 
 def list_runs(session: Session, *, limit: int = 10) -> list[BatchRunRead]:
