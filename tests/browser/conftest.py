@@ -26,6 +26,7 @@ from fincrm.access.models import User
 from fincrm.config import Settings
 from fincrm.core.clock import FixedClock
 from fincrm.db.uow import unit_of_work
+from fincrm.intelligence import batch
 from fincrm.web.app import create_app
 from tests.conftest import REPO_ROOT, drop_database
 from tests.web.conftest import NOW, PASSWORDS, build_institution
@@ -79,6 +80,8 @@ def _free_port() -> int:
 def live_workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveWorkbench]:
     engine, url, built = build_institution(tmp_path_factory.mktemp("browser"), seed=11)
     settings, sessions = built.settings, built.sessions
+    # the nightly batch, so the segments page and the 360's intelligence panel have results
+    batch.run(sessions, settings, FixedClock(NOW), as_of=NOW.date(), engine="duckdb")
     app = create_app(settings, clock=FixedClock(NOW), sessions=sessions)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

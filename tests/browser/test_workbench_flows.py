@@ -159,3 +159,24 @@ class TestAuditTrail:
         page.locator("#audit-filter button").click()
         expect(page.locator("#trail tr[data-record]").first).to_be_visible()
         screenshot(page, "audit-trail")
+
+
+class TestSegments:
+    def test_an_rm_opens_the_segments_page_from_the_menu(self, page: Page) -> None:
+        sign_in(page, "rm001")
+        page.click("nav a[data-nav=segments]")
+        expect(page).to_have_url(re.compile(r"/segments$"))
+        expect(page.locator("h1")).to_contain_text("客群分析")
+        expect(page.locator("#heat-map svg rect")).to_have_count(25)
+        expect(page.locator("#lift-table tr[data-cell=all]")).to_be_visible()
+        expect(page.locator("#tiers tr[data-tier=hnw]")).to_be_visible()
+        screenshot(page, "segments")
+
+    def test_the_360_shows_the_clients_tier_and_cell(self, page: Page, live_workbench: LiveWorkbench) -> None:
+        sign_in(page, "rm001")
+        _open_client_360(page, live_workbench.party_nos("rm001", limit=1)[0])
+        expect(page.locator("#intelligence #intel-tier")).to_have_attribute(
+            "data-tier", re.compile(r"^(hnw|mass|long_tail)$")
+        )
+        expect(page.locator("#intelligence #intel-cell")).to_be_visible()
+        screenshot(page, "client_360-intelligence")

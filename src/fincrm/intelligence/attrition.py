@@ -187,7 +187,8 @@ def score(inputs: Inputs, horizon_days: int = 90) -> tuple[pd.DataFrame, dict[st
         The batch inputs; reads parties, transactions, holdings_snapshots and interactions.
     horizon_days
         H: churn within this many calendar days. Training uses T0 = as_of - 2H, validation
-        T1 = as_of - H; the model is refitted on T1 when T1 has both classes, else the T0 model scores.
+        T1 = as_of - H; the model is refitted on T1 when T1 has both classes, else the T0 model scores
+        (and when only T1 has both classes, the T1 model scores without a validation figure).
 
     Returns
     -------
@@ -197,32 +198,52 @@ def score(inputs: Inputs, horizon_days: int = 90) -> tuple[pd.DataFrame, dict[st
         metrics with ``train_on``, ``validate_on``, row and positive counts, ``validation_auc``
         (None if one class), ``refit_on`` and ``coefficients`` (per standardised feature).
 
+    When neither date has both churned and retained clients there is no model: the frame is
+    empty and ``metrics["skipped"]`` says why (the batch then leaves the scores empty).
+
     Raises
     ------
     InputError
-        If the training date's labels have a single class.
+        If ``horizon_days`` is not positive.
     """
     if horizon_days <= 0:
         raise InputError(f"horizon_days must be positive, got {horizon_days}")
     as_of = inputs.as_of
     t0, t1 = as_of - timedelta(days=2 * horizon_days), as_of - timedelta(days=horizon_days)
     train, valid = _training_set(inputs, t0, horizon_days), _training_set(inputs, t1, horizon_days)
-    scaler, model = _fit(train)
     cols = list(rules.FEATURES)
+    y_train = train.churned.astype(bool).to_numpy()
     y_valid = valid.churned.astype(bool).to_numpy()
-    valid_score = model.predict_proba(scaler.transform(valid[cols].to_numpy(dtype=float)))[:, 1]
     metrics: dict[str, Any] = {
         "train_on": t0.isoformat(),
         "validate_on": t1.isoformat(),
         "horizon_days": horizon_days,
         "train_rows": len(train),
-        "train_positives": int(train.churned.sum()),
+        "train_positives": int(y_train.sum()),
         "validation_rows": len(valid),
         "validation_positives": int(y_valid.sum()),
-        "validation_auc": _auc(y_valid, valid_score),
-        "refit_on": t0.isoformat(),
+        "validation_auc": None,
+        "refit_on": None,
     }
-    if 0 < y_valid.sum() < len(y_valid):
+    both_train, both_valid = 0 < y_train.sum() < len(y_train), 0 < y_valid.sum() < len(y_valid)
+    if not both_train and not both_valid:
+        # A small or young book may hold no churner (or nobody else) in either window: then no score
+        # is better than an invented one. The batch goes on; the run record says why.
+        metrics["skipped"] = (
+            f"no model: the labels at {t0} ({len(y_train)} clients, {int(y_train.sum())} churned) and at "
+            f"{t1} ({len(y_valid)} clients, {int(y_valid.sum())} churned) each have a single class"
+        )
+        empty = pd.DataFrame(
+            {"party_no": pd.Series(dtype="object"), "attrition_score": pd.Series(dtype="float64")}
+        )
+        empty["attrition_reasons"] = pd.Series(dtype="object")
+        return empty, metrics
+    if both_train:
+        scaler, model = _fit(train)
+        valid_score = model.predict_proba(scaler.transform(valid[cols].to_numpy(dtype=float)))[:, 1]
+        metrics["validation_auc"] = _auc(y_valid, valid_score)
+        metrics["refit_on"] = t0.isoformat()
+    if both_valid:  # refit on the most recent labelled date
         scaler, model = _fit(valid)
         metrics["refit_on"] = t1.isoformat()
     metrics["coefficients"] = dict(zip(cols, np.round(model.coef_[0], 4).tolist(), strict=True))

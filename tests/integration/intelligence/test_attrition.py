@@ -104,3 +104,22 @@ class TestScoreOnDemo:
         top = scores.nlargest(20, "attrition_score")
         print(top.to_string())
         assert (top.attrition_reasons != "").all()
+
+
+class TestScoreWithoutChurners:
+    def test_a_book_with_no_churner_gets_no_scores_and_says_why(self, make_inputs) -> None:
+        inputs = make_inputs(
+            date(2024, 11, 30),
+            parties=parties("A", "B"),
+            holdings_snapshots=pa.concat_tables(
+                [
+                    snapshots(
+                        [("A", "EQ1", 10.0, 50_000.0, 50_000.0), ("B", "EQ1", 10.0, 60_000.0, 60_000.0)], on
+                    )
+                    for on in (date(2024, 5, 31), date(2024, 8, 31), date(2024, 10, 31))
+                ]
+            ),
+        )
+        scores, metrics = attrition.score(inputs, horizon_days=90)
+        assert scores.empty and list(scores.columns) == ["party_no", "attrition_score", "attrition_reasons"]
+        assert "single class" in metrics["skipped"] and metrics["validation_auc"] is None
