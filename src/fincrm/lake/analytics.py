@@ -119,9 +119,9 @@ def register(con: BaseBackend, name: str, table: pa.Table) -> ibis.Table:
         if table.num_rows == 0:
             frame = session.createDataFrame([], schema=_spark_schema(table.schema))
         else:
-            frame = session.createDataFrame(
-                _spark_safe(table).to_pandas(), schema=_spark_schema(table.schema)
-            )
+            # PySpark 4 takes Arrow directly; through pandas, multi-chunk string columns fail Arrow
+            # conversion and the row-by-row fallback refuses nullable integers (NaN floats)
+            frame = session.createDataFrame(_spark_safe(table), schema=_spark_schema(table.schema))
         frame.createOrReplaceTempView(name)
         return con.table(name)
     return con.create_table(name, table, temp=True, overwrite=True)
