@@ -277,3 +277,43 @@ def evaluate(scores_df: pd.DataFrame, answers: dict[str, Any]) -> dict[str, Any]
         "clients": len(scores_df),
         "churners_in_top": int(top.party_no.isin(planted).sum()),
     }
+
+
+def backtest(
+    inputs: Inputs, answers: dict[str, Any], *, horizon_days: int = 90, folds: int = 4
+) -> dict[str, Any]:
+    """Point-in-time check against the planted churners of a demo answer file.
+
+    Scoring at ``as_of`` cannot test warning: planted churners may have left long before. So for
+    each fold k = 1..``folds`` the whole method runs as of T_k = as_of - k·H (features, training and
+    validation see only data before T_k), and the clients scored at T_k are labelled positive when
+    their planted ``assets_drained_by`` date falls in (T_k, T_k + H]. Planted churners already
+    drained by T_k are left out of that fold. The ROC AUC is over all folds' scores pooled.
+
+    Returns ``auc`` (None without both classes), ``positives``, ``scored`` and ``folds`` (per fold:
+    date, positives, auc, or the reason there is no model).
+    """
+    drained = {
+        s["party_no"]: date.fromisoformat(s["dates"]["assets_drained_by"])
+        for s in answers.get("stories", [])
+        if s["kind"] == "attrition"
+    }
+    labels, scores, per_fold = [], [], []
+    for k in range(1, folds + 1):
+        at = inputs.as_of - timedelta(days=k * horizon_days)
+        shifted = Inputs(inputs.con, dict(inputs), at)
+        frame, metrics = score(shifted, horizon_days)
+        if frame.empty:
+            per_fold.append({"at": at.isoformat(), "skipped": metrics.get("skipped")})
+            continue
+        drained_on = pd.to_datetime(frame.party_no.map(drained))  # NaT: no planted story
+        at_ts, window_end = pd.Timestamp(at), pd.Timestamp(at + timedelta(days=horizon_days))
+        keep = ~(drained_on <= at_ts).to_numpy()  # already drained at T_k: left out of the fold
+        frame, drained_on = frame[keep], drained_on[keep]
+        y = ((drained_on > at_ts) & (drained_on <= window_end)).to_numpy(dtype=bool)
+        labels.append(y)
+        scores.append(frame.attrition_score.to_numpy())
+        per_fold.append({"at": at.isoformat(), "positives": int(y.sum()), "auc": _auc(y, scores[-1])})
+    y_all = np.concatenate(labels) if labels else np.array([], dtype=bool)
+    s_all = np.concatenate(scores) if scores else np.array([])
+    return {"auc": _auc(y_all, s_all), "positives": int(y_all.sum()), "scored": len(y_all), "folds": per_fold}
