@@ -42,7 +42,7 @@ from fincrm.clients.models import (
     PartyRelationship,
     RiskAssessment,
 )
-from fincrm.clients.repository import changeable_parties, readable_parties
+from fincrm.clients.repository import book_ids, changeable_parties, readable_parties
 from fincrm.clients.schemas import (
     MEMORY_TEXT_MAX,
     AccountRead,
@@ -273,12 +273,16 @@ def search_clients(
         branches.append(_prefix(Party.name, q))
     if len(q) == 4 and q[:3].isdigit() and (q[3].isdigit() or q[3] in "xX"):
         branches += [Party.phone_last4 == q, Party.national_id_last4 == q.upper()]
-    rows = session.execute(
-        select(Party.party_no, Party.name, Party.kind, Party.city, Party.phone)
-        .where(or_(*branches), readable_parties(principal))
-        .order_by(Party.name, Party.party_no)
-        .limit(limit)
-    ).all()
+    columns = (Party.party_no, Party.name, Party.kind, Party.city, Party.phone)
+    book = book_ids(principal)
+    if book is not None:  # driven from the reader's book (see repository.book_ids)
+        in_book = book.cte("book")
+        query = (
+            select(*columns).select_from(in_book).join(Party, Party.id == in_book.c.id).where(or_(*branches))
+        )
+    else:
+        query = select(*columns).where(or_(*branches), readable_parties(principal))
+    rows = session.execute(query.order_by(Party.name, Party.party_no).limit(limit)).all()
     audit.append(session, principal, "client.search", at=now, detail=f"{len(rows)} results")
     return [
         ClientHit(party_no=no, name=name, kind=str(kind), city=city, phone=phone and mask_phone(phone))
@@ -445,27 +449,10 @@ def _audit_read(
 
 def _relationships(session: Session, principal: Principal, party: Party) -> RelationshipsRead:
     other = _OTHER
-    readable_ids = set(
-        session.scalars(
-            select(Party.id).where(
-                readable_parties(principal),
-                or_(
-                    Party.id.in_(
-                        select(PartyRelationship.to_party_id).where(
-                            PartyRelationship.from_party_id == party.id
-                        )
-                    ),
-                    Party.id.in_(
-                        select(PartyRelationship.from_party_id).where(
-                            PartyRelationship.to_party_id == party.id
-                        )
-                    ),
-                    and_(Party.household_id.is_not(None), Party.household_id == party.household_id),
-                ),
-            )
-        )
-    )
-    relations: list[RelationRead] = []
+    # (id, party_no, name, kind, title, inverse, same household) of each person shown, then one
+    # query for which of those few the reader may open: checking the scope over the related ids
+    # only (not an OR of subqueries over every client) keeps this a handful of index lookups.
+    found: list[tuple[int, str, str, str, str | None, bool, bool]] = []
     seen: set[int] = set()
     for inverse, mine, theirs in (
         (False, PartyRelationship.from_party_id, PartyRelationship.to_party_id),
@@ -488,11 +475,8 @@ def _relationships(session: Session, principal: Principal, party: Party) -> Rela
             if inverse and oid in seen:  # family ties are stored both ways; the direct row already says it
                 continue
             seen.add(oid)
-            relations.append(RelationRead(
-                party_no=no, name=name, kind=str(kind), title=title, inverse=inverse,
-                household=party.household_id is not None and household_id == party.household_id,
-                readable=oid in readable_ids,
-            ))  # fmt: skip
+            same_household = party.household_id is not None and household_id == party.household_id
+            found.append((oid, no, name, str(kind), title, inverse, same_household))
     if party.household_id is not None:
         members = session.execute(
             select(Party.id, Party.party_no, Party.name, Party.household_role)
@@ -501,10 +485,25 @@ def _relationships(session: Session, principal: Principal, party: Party) -> Rela
         )
         for oid, no, name, role in members:
             if oid not in seen:
-                relations.append(RelationRead(
-                    party_no=no, name=name, kind=str(role) if role else "other", title=None, inverse=False,
-                    household=True, readable=oid in readable_ids,
-                ))  # fmt: skip
+                found.append((oid, no, name, str(role) if role else "other", None, False, True))
+    ids = [row[0] for row in found]
+    readable_ids = (
+        set(session.scalars(select(Party.id).where(Party.id.in_(ids), readable_parties(principal))))
+        if ids
+        else set()
+    )
+    relations = [
+        RelationRead(
+            party_no=no,
+            name=name,
+            kind=kind,
+            title=title,
+            inverse=inverse,
+            household=household,
+            readable=oid in readable_ids,
+        )  # fmt: skip
+        for oid, no, name, kind, title, inverse, household in found
+    ]
     household = session.get(Household, party.household_id) if party.household_id else None
     return RelationshipsRead(
         party_no=party.party_no, name=party.name, kind=str(party.kind),

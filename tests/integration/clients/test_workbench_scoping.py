@@ -15,6 +15,7 @@ from fincrm.access.service import principal_of
 from fincrm.clients import service
 from fincrm.clients.domain import AccountRole
 from fincrm.clients.models import AccountParty, Coverage, Holding, Interaction, MemoryPoint, Party
+from fincrm.clients.repository import readable_parties
 from fincrm.core.crypto import FieldCipher
 from fincrm.errors import InputError, NotFound, PermissionDenied
 from tests.web.conftest import AS_OF, NOW
@@ -111,6 +112,22 @@ class TestSearch:
         rm = who(db, "rm001")
         hits = service.search_clients(db, rm, "z", limit=100, now=NOW)
         assert hits and {h.party_no for h in hits} <= book_of(db, "rm001")
+
+    @pytest.mark.parametrize("username", ["rm001", "lead01"])
+    def test_book_driven_search_finds_exactly_the_readable_matches(self, db, username) -> None:
+        reader = who(db, username)
+        for prefix in ("z", "l", "w", "C0"):
+            hits = service.search_clients(db, reader, prefix, limit=service.SEARCH_LIMIT_MAX, now=NOW)
+            expected = db.scalars(
+                select(Party.party_no)
+                .where(
+                    readable_parties(reader),
+                    (Party.name_initials.startswith(prefix.lower())) | (Party.party_no.startswith(prefix)),
+                )
+                .order_by(Party.name, Party.party_no)
+                .limit(service.SEARCH_LIMIT_MAX)
+            ).all()
+            assert [h.party_no for h in hits] == expected and len(set(expected)) == len(expected)
 
 
 class TestClientReads:
