@@ -68,9 +68,11 @@ REFERENCE_SQL = {
     f"WHERE p.party_no = :key AND {SCOPE}",
     "relationships": f"SELECT r.* FROM party_relationships r JOIN parties p ON p.id = r.from_party_id "
     f"WHERE p.party_no = :key AND {SCOPE}",
-    "search": f"SELECT p.party_no, p.name, p.kind, p.city, p.phone FROM parties p "
-    f"WHERE (p.name_initials >= :key AND p.name_initials < :key || '~') AND {SCOPE} "
-    f"ORDER BY p.name, p.party_no LIMIT 20",
+    # driven from the book, as fincrm does for an RM (clients/repository.book_ids)
+    "search": "WITH book AS (SELECT id FROM parties WHERE primary_rm_id = :uid "
+    "UNION SELECT party_id FROM coverages WHERE user_id = :uid) "
+    "SELECT p.party_no, p.name, p.kind, p.city, p.phone FROM book JOIN parties p ON p.id = book.id "
+    "WHERE (p.name_initials >= :key AND p.name_initials < :key || '~') ORDER BY p.name, p.party_no LIMIT 20",
 }
 
 
@@ -175,7 +177,7 @@ def reference(engine: Engine, endpoint: str, uid: int, keys: list[str], result: 
 
 async def drive(
     base_url: str, cookies: httpx.Cookies, endpoint: str, keys: list[str], concurrency: int, duration: float,
-    think_ms: float = 0.0,
+    think_ms: float = 0.0, warmup: float = 0.0,
 ) -> Result:  # fmt: skip
     result = Result(endpoint)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -187,10 +189,9 @@ async def drive(
 
     async with httpx.AsyncClient(base_url=base_url, cookies=cookies, limits=limits, timeout=30.0) as client:
         await client.get(path(keys[0]))  # warm the route
-        stop_at = time.perf_counter() + duration
 
-        async def worker(n: int) -> None:
-            rng = random.Random(n)
+        async def worker(n: int, stop_at: float, record: bool = True) -> None:
+            rng = random.Random(n if record else n + 10_000)
             if think_ms:  # people do not all click at the same instant
                 await asyncio.sleep(rng.uniform(0, think_ms) / 1000)
             while time.perf_counter() < stop_at:
@@ -198,18 +199,25 @@ async def drive(
                 try:
                     response = await client.get(path(rng.choice(keys)))
                 except httpx.TransportError:  # the server dropped the connection (e.g. after a 500)
-                    result.errors["dropped"] = result.errors.get("dropped", 0) + 1
+                    if record:
+                        result.errors["dropped"] = result.errors.get("dropped", 0) + 1
                     continue
                 elapsed = (time.perf_counter() - started) * 1000
-                if response.status_code == 200:
+                if not record:
+                    pass
+                elif response.status_code == 200:
                     result.latencies_ms.append(elapsed)
                 else:
                     result.errors[response.status_code] = result.errors.get(response.status_code, 0) + 1
                 if think_ms:  # a person reads the answer before the next click (exponential, mean think_ms)
                     await asyncio.sleep(rng.expovariate(1.0 / think_ms) / 1000)
 
+        if warmup:  # the same load, not recorded: caches and worker processes settle first
+            warm_until = time.perf_counter() + warmup
+            await asyncio.gather(*(worker(n, warm_until, record=False) for n in range(concurrency)))
         started = time.perf_counter()
-        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+        stop_at = started + duration
+        await asyncio.gather(*(worker(n, stop_at) for n in range(concurrency)))
         result.wall_s = time.perf_counter() - started
     return result
 
@@ -261,6 +269,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="server processes (fincrm serve --workers)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint")
     parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of unrecorded load per endpoint first"
+    )
+    parser.add_argument(
         "--think-ms", type=float, default=0.0,
         help="mean pause of each client between requests (0: back to back, i.e. saturation)",
     )  # fmt: skip
@@ -295,7 +306,16 @@ def main() -> int:
             keys = prefixes if endpoint == "search" else party_nos
             print(f"driving {endpoint} for {args.duration:.0f} s ...", flush=True)
             result = asyncio.run(
-                drive(base_url, cookies, endpoint, keys, args.concurrency, args.duration, args.think_ms)
+                drive(
+                    base_url,
+                    cookies,
+                    endpoint,
+                    keys,
+                    args.concurrency,
+                    args.duration,
+                    args.think_ms,
+                    args.warmup,
+                )
             )
             reference(engine, endpoint, uid, keys, result)
             results.append(result)
