@@ -78,3 +78,24 @@ class TestClient360Panel:
         assert intel["as_of"] == AS_OF.isoformat() and intel["tier"] in ("hnw", "mass", "long_tail")
         page = app_client.get(f"/clients/{party.party_no}")
         assert f'data-tier="{intel["tier"]}"' in page.text and f'data-cell="{intel["rfm_cell"]}"' in page.text
+
+
+class TestBookTierFilter:
+    def test_the_tier_filter_keeps_exactly_the_clients_of_that_tier(
+        self, app_client, institution, ran
+    ) -> None:
+        sign_in(app_client, "rm001")
+        everyone = app_client.get("/api/v1/book", params={"page_size": 200}).json()
+        by_tier: dict[str, set[str]] = {}
+        for row in everyone["rows"]:
+            by_tier.setdefault(row["tier"], set()).add(row["party_no"])
+        assert None not in by_tier and sum(len(v) for v in by_tier.values()) == everyone["total"]
+        for tier, expected in by_tier.items():
+            page = app_client.get("/api/v1/book", params={"tier": tier, "page_size": 200}).json()
+            assert {r["party_no"] for r in page["rows"]} == expected and page["total"] == len(expected)
+
+    def test_the_book_page_offers_the_filter_and_shows_the_tier(self, app_client, ran) -> None:
+        sign_in(app_client, "rm001")
+        page = app_client.get("/book", params={"tier": "mass"}).text
+        assert 'id="filter-tier"' in page and '<option value="mass" selected' in page
+        assert 'data-tier="hnw"' not in page and 'data-tier="long_tail"' not in page

@@ -72,7 +72,7 @@ def book(
     last_contact_after: date | None = None,
     not_contacted_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
     tier: Annotated[
-        str | None, Query(max_length=32, description="not available until the batch writes tiers")
+        str | None, Query(max_length=32, description="hnw, mass or long_tail (from the nightly batch)")
     ] = None,
     sort: Annotated[str, Query(max_length=20)] = "name",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,

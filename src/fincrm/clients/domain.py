@@ -17,6 +17,9 @@ class PartyKind(StrEnum):
     CORPORATE = "corporate"
 
 
+TIERS = ("hnw", "mass", "long_tail")  # wealth tiers the nightly batch assigns by assets (FINCRM_TIER_*)
+
+
 class PartyStatus(StrEnum):
     ACTIVE = "active"
     DORMANT = "dormant"

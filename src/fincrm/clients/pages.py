@@ -238,6 +238,7 @@ def book_page(
     last_contact_before: Annotated[str, Query(max_length=10)] = "",
     last_contact_after: Annotated[str, Query(max_length=10)] = "",
     not_contacted_days: Annotated[str, Query(max_length=5)] = "",
+    tier: Annotated[str, Query(max_length=32)] = "",
     sort: Annotated[str, Query(max_length=20)] = "name",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
@@ -251,12 +252,12 @@ def book_page(
     with web.uow() as session:
         result = service.list_book(
             session, me, now=web.now(), today=_today(web), risk_level=risk_level or None, city=city or None,
-            last_contact_before=before, last_contact_after=after, not_contacted_days=days, sort=sort, page=page,
-            page_size=BOOK_PAGE_SIZE,
+            last_contact_before=before, last_contact_after=after, not_contacted_days=days, tier=tier or None,
+            sort=sort, page=page, page_size=BOOK_PAGE_SIZE,
         )  # fmt: skip
     filters = {
         "risk_level": risk_level, "city": city, "last_contact_before": last_contact_before,
-        "last_contact_after": last_contact_after, "not_contacted_days": not_contacted_days,
+        "last_contact_after": last_contact_after, "not_contacted_days": not_contacted_days, "tier": tier,
     }  # fmt: skip
     return render(web, "clients/book.html", {"book": result, "filters": filters, "sort": sort})
 

@@ -67,6 +67,7 @@ class BookRow(BaseModel):
     last_contact_at: datetime | None
     aum_amount: Decimal
     currency: str
+    tier: str | None = None  # from the nightly batch's current version (None before it profiles the client)
 
 
 class BookPage(BaseModel):

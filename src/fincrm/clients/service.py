@@ -20,6 +20,7 @@ from fincrm.access import audit
 from fincrm.access.domain import Principal
 from fincrm.access.models import Branch, User
 from fincrm.clients.domain import (
+    TIERS,
     AccountRole,
     ConsentAction,
     MemoryCategory,
@@ -42,6 +43,7 @@ from fincrm.clients.models import (
     PartyRelationship,
     RiskAssessment,
 )
+from fincrm.clients.profile_models import VERSION_CURRENT, ClientProfile, ProfileVersion
 from fincrm.clients.repository import book_ids, changeable_parties, readable_parties
 from fincrm.clients.schemas import (
     MEMORY_TEXT_MAX,
@@ -316,16 +318,14 @@ def list_book(
 
     ``last_contact_before`` / ``_after`` are dates in UTC (after: on or after; before: strictly
     before). ``not_contacted_days`` keeps clients with no contact in the last N days (or never).
-    ``tier`` is not available yet: tiers are written by the nightly batch (intelligence), which
-    does not exist yet; passing it raises ``InputError`` rather than returning an unfiltered book.
+    ``tier`` (hnw, mass, long_tail) filters on the tier of the batch's current profile version; a
+    client the batch has not profiled yet has no tier (shown empty, never matched by the filter).
     ``sort`` is one of ``BOOK_SORTS`` (a leading ``-`` sorts descending).
     """
     _require_reader(principal)
     problems: list[FieldError] = []
-    if tier:
-        problems.append(
-            FieldError(("tier",), "tiers are not computed yet (written by the nightly batch)", tier)
-        )
+    if tier and tier not in TIERS:
+        problems.append(FieldError(("tier",), f"must be one of {', '.join(TIERS)}", tier))
     if risk_level and risk_level not in {r.value for r in RiskLevel}:
         problems.append(FieldError(("risk_level",), "must be one of C1, C2, C3, C4, C5", risk_level))
     if sort not in BOOK_SORTS:
@@ -378,7 +378,16 @@ def list_book(
         .subquery("risk")
     )
 
+    tiers = (
+        select(ClientProfile.party_id.label("party_id"), ClientProfile.tier.label("tier"))
+        .join(ProfileVersion, ProfileVersion.id == ClientProfile.version_id)
+        .where(ProfileVersion.status == VERSION_CURRENT, ClientProfile.party_id.in_(book_ids))
+        .subquery("tiers")
+    )
+
     filters: list[ColumnElement[bool]] = [readable_parties(principal)]
+    if tier:
+        filters.append(tiers.c.tier == tier)
     if risk_level:
         filters.append(risk.c.level == risk_level)
     if city:
@@ -401,8 +410,10 @@ def list_book(
             risk.c.valid_until,
             last.c.last_at,
             func.coalesce(aum.c.aum, 0).label("aum"),
+            tiers.c.tier,
         )  # fmt: skip
         .outerjoin(last, last.c.party_id == Party.id)
+        .outerjoin(tiers, tiers.c.party_id == Party.id)
         .outerjoin(aum, aum.c.party_id == Party.id)
         .outerjoin(risk, risk.c.party_id == Party.id)
         .where(*filters)
@@ -427,8 +438,9 @@ def list_book(
                 last_contact_at=last_at,
                 aum_amount=Decimal(amount).quantize(Decimal("0.01")),
                 currency=currency,
+                tier=tier_of,
             )  # fmt: skip
-            for no, name, kind, c, level, valid, last_at, amount in rows
+            for no, name, kind, c, level, valid, last_at, amount, tier_of in rows
         ],
         total=total,
         page=page,

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Literal
 
+from fincrm.clients import domain as clients_domain
+
 HIGH_SCORE = 3  # a quintile score >= 3 counts as high
 NO_ASSETS = "no_assets"  # cell of clients without assets at the valuation date (scores are null)
 BOOK = "all"  # the whole-book row of the lift report
 
 Tier = Literal["hnw", "mass", "long_tail"]
-TIERS: tuple[Tier, ...] = ("hnw", "mass", "long_tail")
+TIERS = clients_domain.TIERS  # hnw, mass, long_tail: the vocabulary of the profile clients owns
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from fincrm.access import audit
 from fincrm.access.domain import Principal
+from fincrm.clients.domain import TIERS
 from fincrm.clients.models import Party
 from fincrm.clients.profile_models import (
     VERSION_CURRENT,
@@ -41,7 +42,6 @@ from fincrm.intelligence.schemas import (
     TierRow,
 )
 
-TIERS = ("hnw", "mass", "long_tail")
 FLAG_LIMIT_MAX = 200
 
 

@@ -94,7 +94,7 @@ class TestListBook:
 
     def test_bad_options_are_all_reported(self, db) -> None:
         with pytest.raises(InputError) as caught:
-            service.list_book(db, who(db, "rm001"), now=NOW, today=TODAY, sort="age", page=0, tier="hnw")
+            service.list_book(db, who(db, "rm001"), now=NOW, today=TODAY, sort="age", page=0, tier="gold")
         assert {e.loc[0] for e in caught.value.errors} == {"sort", "page", "tier"}
 
 
