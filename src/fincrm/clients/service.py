@@ -783,7 +783,7 @@ def read_client_360(
          "consents", "risk_assessments"], now,
     )  # fmt: skip
     return Client360(
-        profile=get_client(session, party_no=party_no, cipher=cipher),
+        profile=_client_read(session, party, cipher),
         relationships=_relationships(session, principal, party),
         holdings=_holdings(session, party, currency),
         interactions=_interactions(session, party, interactions_page, interactions_page_size),
