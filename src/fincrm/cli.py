@@ -274,6 +274,7 @@ def demo(
             )  # fmt: skip
 
     run_guarded(work)
+    _refresh_statistics(c)
     out.print("3/4 nightly batch (RFM, tiers, signals, risk, attrition)")
     result = run_guarded(lambda: _run_batch(c, as_of, None))
     out.print(
@@ -300,6 +301,14 @@ def _as_of(c: Context, text: str | None) -> date:
         return date.fromisoformat(text)
     except ValueError:
         _fail(f"--as-of: {text!r} is not a date (YYYY-MM-DD)")
+
+
+def _refresh_statistics(c: Context) -> None:
+    """After a bulk load: fresh planner statistics on PostgreSQL (see fincrm.db.maintenance)."""
+    from fincrm.db.maintenance import refresh_statistics
+
+    if refresh_statistics(c.engine):
+        out.print("planner statistics refreshed (ANALYZE)")
 
 
 def _run_batch(c: Context, as_of: date, engine: str | None) -> Any:
@@ -527,6 +536,7 @@ def import_(
             )  # fmt: skip
 
     results = run_guarded(work)
+    _refresh_statistics(c)
     for r in results:
         line = (
             f"{r.entity} <- {r.file}: {r.rows:,} rows: inserted {r.inserted:,}, updated {r.updated:,}, "
@@ -597,6 +607,7 @@ def generate(
             )  # fmt: skip
 
     result = run_guarded(work)
+    _refresh_statistics(c)
     table = Table(title=f"demo institution as of {result.as_of} (seed {result.seed})")
     table.add_column("store table / lake dataset")
     table.add_column("rows", justify="right")

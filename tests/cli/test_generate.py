@@ -50,3 +50,30 @@ class TestGenerate:
         result = invoke("generate", "--clients", "100")
         assert result.exit_code == 1
         assert "fincrm init" in result.output
+
+
+class TestStatisticsAfterBulkLoad:
+    def test_postgres_statistics_are_fresh_after_generate(self, cli_env):
+        from sqlalchemy import text
+
+        from fincrm.db.engine import make_engine
+
+        assert invoke("init").exit_code == 0
+        result = invoke("generate", "--clients", "120", "--seed", "4", "--as-of", "2026-06-30")
+        assert result.exit_code == 0, result.output
+        engine = make_engine(cli_env["FINCRM_DATABASE_URL"])
+        try:
+            if engine.dialect.name != "postgresql":
+                assert "ANALYZE" not in result.output  # SQLite needs no statistics step
+                return
+            assert "planner statistics refreshed (ANALYZE)" in result.output
+            with engine.connect() as conn:
+                analyzed = conn.execute(
+                    text(
+                        "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                        "WHERE relname = 'parties' AND schemaname = current_schema()"
+                    )
+                ).scalar_one()
+            assert analyzed
+        finally:
+            engine.dispose()
