@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fincrm.access import audit
@@ -141,8 +141,10 @@ def compute(
 
     con = analytics.backend(settings, engine)
     report("compute", 0, len(steps))
+    bind = sessions.kw.get("bind")
+    store_url = bind.url if isinstance(bind, Engine) else None
     with unit_of_work(sessions) as session:
-        data = inputs.load(session, Lake(settings.lake_path), con, as_of=as_of)
+        data = inputs.load(session, Lake(settings.lake_path), con, as_of=as_of, store_url=store_url)
     if con.execute(data["parties"].count()) == 0:
         raise InputError("the store holds no clients: import or generate a book first")
     done("extract")

@@ -14,7 +14,8 @@ from datetime import date
 import ibis
 import pyarrow as pa
 from ibis.backends import BaseBackend
-from sqlalchemy import Select, select
+from sqlalchemy import BigInteger, Float, Select, String, cast, select
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
 from fincrm.clients.models import (
@@ -26,8 +27,8 @@ from fincrm.clients.models import (
     RiskAssessment,
 )
 from fincrm.clients.models import Holding as HoldingRow
-from fincrm.intelligence import attrition_rules, risk_rules
-from fincrm.lake.analytics import lake_tables, register
+from fincrm.intelligence import attrition_rules, risk_rules, signal_rules
+from fincrm.lake.analytics import lake_tables, materialize, register
 from fincrm.lake.schemas import DATASETS
 from fincrm.lake.store import Lake
 from fincrm.products.models import Product, ProductExposure
@@ -103,6 +104,12 @@ EXTRACT_BATCH = 200_000  # rows fetched from the store per round trip
 # The batch reads only these interactions (inquiries during drawdowns, complaints), so routine
 # contacts (millions at scale) are never extracted.
 INTERACTION_PURPOSES = (risk_rules.CONCERN_PURPOSE, attrition_rules.COMPLAINT_PURPOSE)
+# Counterparty categories of the transactions the signal rules read row by row.
+EVENT_CATEGORIES = signal_rules.TRANSACTION_CATEGORIES
+# Transaction kinds the product rules read (RFM holding time, repurchases, redemptions in drawdowns),
+# kept even without a product code.
+PRODUCT_KINDS = ("purchase", "redemption", "maturity")
+ADBC_BATCH_ROWS = 1_000_000  # the SQLite driver infers each column's type from the first batch
 
 
 class Inputs(Mapping[str, ibis.Table]):
@@ -142,14 +149,51 @@ def from_arrow(con: BaseBackend, tables: Mapping[str, pa.Table], *, as_of: date)
                 raise KeyError(f"input table {name} lacks columns: {', '.join(missing)}")
             table = given.select(schema.names).cast(schema)
         registered[name] = register(con, name, table)
-    return Inputs(con, registered, as_of)
+    return _staged(con, registered, as_of)
 
 
-def load(session: Session, lake: Lake, con: BaseBackend, *, as_of: date) -> Inputs:
-    """Extract the store and expose the lake on ``con``: everything the batch reads."""
+def load(
+    session: Session, lake: Lake, con: BaseBackend, *, as_of: date, store_url: str | URL | None = None
+) -> Inputs:
+    """Extract the store and expose the lake on ``con``: everything the batch reads.
+
+    With ``store_url`` (the batch passes its engine's URL) the store is read through Arrow's
+    database connectivity drivers (ADBC, SQLite or PostgreSQL) in one read-only transaction,
+    straight into Arrow; without it, or for another database, through ``session``, which also
+    sees that session's uncommitted changes.
+    """
     tables = dict(lake_tables(con, lake))
+    fast = _extract_adbc(store_url) if store_url is not None else None
     for name, statement in _extracts().items():
-        tables[name] = register(con, name, _fetch(session, statement, STORE_SCHEMAS[name]))
+        schema = STORE_SCHEMAS[name]
+        table = fast.get(name) if fast is not None else None
+        if table is None:
+            table = _fetch(session, statement, schema)
+        tables[name] = register(con, name, table)
+    return _staged(con, tables, as_of)
+
+
+def _staged(con: BaseBackend, tables: dict[str, ibis.Table], as_of: date) -> Inputs:
+    """Add the derived inputs that several steps read, computed once from the lake.
+
+    ``event_transactions`` keeps the few transactions the row-level rules look at (product trades
+    and payouts, purchases, redemptions and maturities, and the counterparty categories of ``EVENT_CATEGORIES``) with their UTC booking
+    day and float amounts, so those steps never scan every transaction again;
+    ``product_transactions`` is its rows with a product or of a ``PRODUCT_KINDS`` kind.
+    """
+    t = tables["transactions"]
+    keep = (
+        t.product_code.notnull() | t.kind.isin(PRODUCT_KINDS) | t.counterparty_category.isin(EVENT_CATEGORIES)
+    )
+    events = t.filter(keep).select(
+        "txn_id", "party_no", "kind", "product_code", "counterparty_category", "channel",
+        day=t.booked_at.date(), amount=t.amount.cast("float64"), units=t.units.cast("float64"),
+    )  # fmt: skip
+    events = materialize(con, "event_transactions", events)
+    tables["event_transactions"] = events
+    tables["product_transactions"] = events.filter(
+        events.product_code.notnull() | events.kind.isin(PRODUCT_KINDS)
+    )
     return Inputs(con, tables, as_of)
 
 
@@ -173,7 +217,7 @@ def _extracts() -> dict[str, Select]:
             Party.occupation,
             Party.city,
             Party.primary_rm_id,
-        ).order_by(Party.party_no),  # fmt: skip
+        ),  # fmt: skip
         "holdings": select(
             owner.c.party_no,
             Account.account_no,
@@ -187,8 +231,7 @@ def _extracts() -> dict[str, Select]:
         )
         .join(Account, Account.id == HoldingRow.account_id)
         .join(owner, owner.c.account_id == HoldingRow.account_id)
-        .join(Product, Product.id == HoldingRow.product_id)
-        .order_by(owner.c.party_no, Account.account_no, Product.code),  # fmt: skip
+        .join(Product, Product.id == HoldingRow.product_id),  # fmt: skip
         "products": select(
             Product.code,
             Product.kind,
@@ -197,21 +240,17 @@ def _extracts() -> dict[str, Select]:
             Product.lockup_days,
             Product.price_series_code,
             Product.matures_on,
-        ).order_by(Product.code),  # fmt: skip
+        ),  # fmt: skip
         "product_exposures": select(
             Product.code, ProductExposure.asset_class, ProductExposure.weight_pct / 100
-        )
-        .join(Product, Product.id == ProductExposure.product_id)
-        .order_by(Product.code, ProductExposure.asset_class, ProductExposure.sector),
+        ).join(Product, Product.id == ProductExposure.product_id),
         "risk_assessments": select(
             Party.party_no,
             RiskAssessment.level,
             RiskAssessment.score,
             RiskAssessment.taken_on,
             RiskAssessment.valid_until,
-        )
-        .join(Party, Party.id == RiskAssessment.party_id)
-        .order_by(Party.party_no, RiskAssessment.taken_on, RiskAssessment.id),  # fmt: skip
+        ).join(Party, Party.id == RiskAssessment.party_id),  # fmt: skip
         "interactions": select(
             Party.party_no,
             Interaction.occurred_at,
@@ -220,8 +259,7 @@ def _extracts() -> dict[str, Select]:
             Interaction.purpose,
         )
         .join(Party, Party.id == Interaction.party_id)
-        .where(Interaction.purpose.in_(INTERACTION_PURPOSES))
-        .order_by(Party.party_no, Interaction.occurred_at, Interaction.id),
+        .where(Interaction.purpose.in_(INTERACTION_PURPOSES)),
         "relationships": _relationships(),
     }
 
@@ -232,8 +270,91 @@ def _relationships() -> Select:
         select(source.c.party_no, target.c.party_no, PartyRelationship.kind)
         .join(source, source.c.id == PartyRelationship.from_party_id)
         .join(target, target.c.id == PartyRelationship.to_party_id)
-        .order_by(source.c.party_no, target.c.party_no, PartyRelationship.kind)
     )
+
+
+def _extract_adbc(store_url: str | URL) -> dict[str, pa.Table] | None:
+    """Every extract through ADBC in one read-only transaction, or None for another database.
+
+    The drivers hand over Arrow columns directly: about 4x faster than a Python cursor on SQLite
+    (1.08M clients: 7 s instead of 36 s, measured in benchmarks/batch.py). On SQLite every column
+    is cast in SQL so that its values share one storage class; the driver infers a column's type
+    from the first ``ADBC_BATCH_ROWS`` rows, and a table whose later rows disagree with that
+    (a column null throughout the first batch, say) is left out of the result, so that ``load``
+    reads it through the session instead: slower, never wrong.
+    """
+    url = make_url(store_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        import adbc_driver_sqlite.dbapi as driver
+        from sqlalchemy.dialects import sqlite as dialect_module
+
+        connection = driver.connect(url.database)
+    elif backend == "postgresql":
+        import adbc_driver_postgresql.dbapi as driver
+        from sqlalchemy.dialects import postgresql as dialect_module
+
+        connection = driver.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    else:
+        return None
+    from adbc_driver_manager import Error as AdbcError
+
+    dialect = dialect_module.dialect()
+    out: dict[str, pa.Table] = {}
+    with connection:
+        cursor = connection.cursor()
+        if backend == "postgresql":  # one snapshot for every extract, as in a nightly job
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        else:
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(ADBC_BATCH_ROWS)})
+        for name, statement in _extracts().items():
+            schema = STORE_SCHEMAS[name]
+            typed = _typed_select(statement, schema, sqlite=backend == "sqlite")
+            sql = str(typed.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            try:
+                cursor.execute(sql)
+                raw = cursor.fetch_arrow_table()
+            except AdbcError:
+                continue  # the session path reads this table (see the docstring)
+            arrays = [_conform(raw.column(i), field.type) for i, field in enumerate(schema)]
+            out[name] = pa.Table.from_arrays(arrays, schema=schema)
+        cursor.close()
+        connection.rollback()
+    return out
+
+
+def _typed_select(statement: Select, schema: pa.Schema, *, sqlite: bool) -> Select:
+    """``statement``'s columns under the schema's names; on SQLite cast to one storage class each
+    (dates and timestamps stay ISO text there, as SQLite keeps them)."""
+    sub = statement.subquery()
+    columns = []
+    for column, field in zip(sub.c, schema, strict=True):
+        if pa.types.is_floating(field.type):
+            value = cast(column, Float)
+        elif sqlite and pa.types.is_integer(field.type):
+            value = cast(column, BigInteger)
+        elif sqlite:
+            value = cast(column, String)
+        else:
+            value = column
+        columns.append(value.label(field.name))
+    return select(*columns)
+
+
+def _conform(column: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedArray:
+    """A driver's column as ``type_``: ISO text dates and UTC timestamps (SQLite) are parsed, and a
+    column null throughout (typed int64 by the driver) becomes nulls of ``type_``."""
+    if column.type == type_:
+        return column
+    if column.null_count == len(column):
+        return pa.chunked_array([pa.nulls(len(column), type_)])
+    if pa.types.is_timestamp(type_):
+        if pa.types.is_string(column.type):
+            return column.cast(pa.timestamp("us")).cast(type_)
+        return column.cast(pa.timestamp("us", tz="UTC")).cast(type_)
+    return column.cast(type_)
 
 
 def _fetch(session: Session, statement: Select, schema: pa.Schema) -> pa.Table:

@@ -97,13 +97,9 @@ def features(inputs: Inputs, on: date, positions: ir.Table) -> ir.Table:
         lockup_days=lambda t: t.lockup_days.fill_null(0),
         series=lambda t: t.price_series_code,
     )
-    tx = inputs["transactions"]
-    tx = tx.filter(tx.booked_at.date() <= on, tx.product_code.notnull()).select(
-        "party_no",
-        "product_code",
-        "kind",
-        amount=tx.amount.cast("float64"),
-        booked_days=tx.booked_at.date().epoch_days(),
+    tx = inputs["product_transactions"]
+    tx = tx.filter(tx.day <= on, tx.product_code.notnull()).select(
+        "party_no", "product_code", "kind", "amount", booked_days=tx.day.epoch_days()
     )
     first_bought = _first_bought(inputs["holdings"], tx, on)
 
@@ -240,10 +236,9 @@ def lift(inputs: Inputs, window_days: int = 90) -> pd.DataFrame:
         raise ValueError(f"window_days must be positive (got {window_days})")
     cutoff = inputs.as_of - timedelta(days=window_days)
     cells = scores(features(inputs, cutoff, positions_at(inputs, cutoff)))
-    tx = inputs["transactions"]
-    booked_on = tx.booked_at.date()
+    tx = inputs["product_transactions"]
     buyers = (
-        tx.filter(tx.kind == "purchase", booked_on > cutoff, booked_on <= inputs.as_of)
+        tx.filter(tx.kind == "purchase", tx.day > cutoff, tx.day <= inputs.as_of)
         .select("party_no")
         .distinct()
         .mutate(bought=ibis.literal(1))

@@ -202,14 +202,11 @@ def _behaviour(inputs: Inputs, series: str, threshold: float) -> ir.Table:
     )
     pos = pos.filter(pos.units > 0)
 
-    tx = inputs["transactions"]
-    tx = tx.filter(tx.kind.isin(("redemption", "maturity"))).mutate(day=tx.booked_at.date())
-    tx = tx.filter(tx.day <= as_of)
+    tx = inputs["product_transactions"]
+    tx = tx.filter(tx.kind.isin(("redemption", "maturity")), tx.day <= as_of)
     # Units redeemed between the snapshot and the period's start are no longer exposed to it.
     before = tx.join(snap_of, [tx.day > snap_of.snap_on, tx.day < snap_of.started_on])
-    before = before.group_by("party_no", "product_code", "period_no").agg(
-        gone_units=before.units.cast("float64").sum()
-    )
+    before = before.group_by("party_no", "product_code", "period_no").agg(gone_units=before.units.sum())
     pos = pos.left_join(before, ["party_no", "product_code", "period_no"])
     left = pos.units - pos.gone_units.fill_null(0.0)
     kept = ibis.ifelse(left > 0, left, 0.0) / pos.units
@@ -225,7 +222,7 @@ def _behaviour(inputs: Inputs, series: str, threshold: float) -> ir.Table:
     tx = tx.filter(tx.kind == "redemption")
     red = tx.join(periods, [tx.day >= periods.started_on, tx.day <= periods.end_on])
     red = red.group_by("party_no", "product_code", "period_no").agg(
-        red_units=red.units.cast("float64").sum(), red_amount=red.amount.cast("float64").sum()
+        red_units=red.units.sum(), red_amount=red.amount.sum()
     )
     j = pos.left_join(red, ["party_no", "product_code", "period_no"])
     red_units = j.red_units.fill_null(0.0)

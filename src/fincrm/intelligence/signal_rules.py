@@ -21,6 +21,16 @@ SIGNAL_KINDS = (
     "research_outreach",
 )
 
+# Counterparty categories of the transactions the rules read row by row (the batch keeps only
+# these, and product trades, out of every transaction; see ``inputs.EVENT_CATEGORIES``).
+REAL_ESTATE, HOME_IMPROVEMENT, HEALTHCARE, CHILDCARE = (
+    "real_estate",
+    "home_improvement",
+    "healthcare",
+    "childcare",
+)
+TRANSACTION_CATEGORIES = (REAL_ESTATE, HOME_IMPROVEMENT, HEALTHCARE, CHILDCARE)
+
 # --- Statutory retirement age ---------------------------------------------------------------------
 #
 # Source: 全国人民代表大会常务委员会关于实施渐进式延迟法定退休年龄的决定 (NPC Standing Committee

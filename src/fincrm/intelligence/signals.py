@@ -17,7 +17,16 @@ import ibis
 import ibis.expr.types as ir
 
 from fincrm.intelligence.inputs import Inputs
-from fincrm.intelligence.signal_rules import DEFAULT_RULES, MEN, RETIREMENT_TRACKS, SignalRules
+from fincrm.intelligence.signal_rules import (
+    CHILDCARE,
+    DEFAULT_RULES,
+    HEALTHCARE,
+    HOME_IMPROVEMENT,
+    MEN,
+    REAL_ESTATE,
+    RETIREMENT_TRACKS,
+    SignalRules,
+)
 
 SIGNAL_COLUMNS = ("party_no", "kind", "detected_on", "confidence", "evidence", "summary")
 _EVIDENCE_COLUMNS = ("party_no", "kind", "dataset", "key", "priority", "on")
@@ -26,8 +35,8 @@ _FAR_PAST = date(1900, 1, 1)
 
 def detect(inputs: Inputs, rules: SignalRules = DEFAULT_RULES) -> ir.Table:
     """Every signal of every rule in ``rules.kinds``, ordered by kind then party_no."""
-    signals, _ = _run(inputs, rules)
-    ranked = evidence(inputs, rules)
+    signals, rows = _run(inputs, rules)
+    ranked = _ranked(rows, rules)
     items = ranked.mutate(
         item=ibis.literal('{"dataset":"') + ranked.dataset + '","key":"' + _json_escape(ranked.key) + '"}'
     )
@@ -55,13 +64,17 @@ def detect(inputs: Inputs, rules: SignalRules = DEFAULT_RULES) -> ir.Table:
 def evidence(inputs: Inputs, rules: SignalRules = DEFAULT_RULES) -> ir.Table:
     """The supporting rows of every signal: party_no, kind, rank (1 = most important), dataset, key."""
     _, rows = _run(inputs, rules)
+    return _ranked(rows, rules).order_by(["kind", "party_no", "rank"])
+
+
+def _ranked(rows: ir.Table, rules: SignalRules) -> ir.Table:
     w = ibis.window(
         group_by=["party_no", "kind"],
         order_by=[rows.priority, ibis.coalesce(rows.on, ibis.literal(_FAR_PAST)), rows.dataset, rows.key],
     )
     ranked = rows.mutate(rank=(ibis.row_number().over(w) + 1).cast("int64"))
     ranked = ranked.filter(ranked["rank"] <= rules.max_evidence)
-    return ranked.select("party_no", "kind", "rank", "dataset", "key").order_by(["kind", "party_no", "rank"])
+    return ranked.select("party_no", "kind", "rank", "dataset", "key")
 
 
 # --- plumbing ------------------------------------------------------------------------------------
@@ -143,9 +156,10 @@ def _since(inputs: Inputs, days: int) -> date:
 
 
 def _txns(inputs: Inputs, days: int) -> ir.Table:
-    """Transactions booked in the window (as_of - days, as_of], with their date as ``on``."""
-    t = inputs["transactions"]
-    t = t.mutate(on=t.booked_at.date())
+    """Event transactions (``inputs.EVENT_CATEGORIES``) booked in the window (as_of - days, as_of],
+    with their UTC booking date as ``on`` and float amounts."""
+    t = inputs["event_transactions"]
+    t = t.filter(t.counterparty_category.notnull()).rename(on="day")
     return t.filter(t.on > _d(_since(inputs, days)), t.on <= _d(inputs.as_of))
 
 
@@ -173,11 +187,11 @@ def _renovation_need(inputs: Inputs, rules: SignalRules) -> tuple[ir.Table, ir.T
         deals.buyer_party_no.notnull(), deals.deal_on > _d(since), deals.deal_on <= _d(inputs.as_of)
     )
     deals = deals.select(
-        party_no=deals.buyer_party_no, on=deals.deal_on, amount=deals.price_amount, key=deals.deal_id,
+        party_no=deals.buyer_party_no, on=deals.deal_on, amount=deals.price_amount.cast("float64"), key=deals.deal_id,
         registered=ibis.literal(1), dataset=ibis.literal("property_transactions"),
     )  # fmt: skip
     tx = _txns(inputs, rules.renovation_lookback_days)
-    pay = tx.filter(tx.counterparty_category == "real_estate", tx.amount <= -rules.large_real_estate_amount)
+    pay = tx.filter(tx.counterparty_category == REAL_ESTATE, tx.amount <= -rules.large_real_estate_amount)
     pay = pay.select(
         party_no=pay.party_no, on=pay.on, amount=-pay.amount, key=pay.txn_id,
         registered=ibis.literal(0), dataset=ibis.literal("transactions"),
@@ -190,7 +204,7 @@ def _renovation_need(inputs: Inputs, rules: SignalRules) -> tuple[ir.Table, ir.T
         registered=events.registered.max(),
         paid_any=(1 - events.registered).max(),
     )
-    spend = tx.filter(tx.counterparty_category == "home_improvement", tx.amount < 0)
+    spend = tx.filter(tx.counterparty_category == HOME_IMPROVEMENT, tx.amount < 0)
     spend = spend.join(purchase.select("party_no", "purchase_on"), "party_no")
     spend = spend.filter(spend.on >= spend.purchase_on)
     renov = spend.group_by("party_no").aggregate(renov=(-spend.amount).sum(), renov_n=spend.count())
@@ -236,7 +250,7 @@ def _education_fund(inputs: Inputs, rules: SignalRules) -> tuple[ir.Table, ir.Ta
     )
     window_days = rules.education_lookback_days + rules.birth_spend_days
     tx = _txns(inputs, window_days)
-    health = tx.filter(tx.counterparty_category == "healthcare", tx.amount < 0)
+    health = tx.filter(tx.counterparty_category == HEALTHCARE, tx.amount < 0)
     near = health.join(cand, "party_no")
     near = near.filter(near.on.delta(near.birth_on, unit="day").abs() <= rules.birth_spend_days)
     spent = near.group_by(sp_party="party_no", sp_child="child_no").aggregate(hospital=(-near.amount).sum())
@@ -269,7 +283,7 @@ def _education_fund(inputs: Inputs, rules: SignalRules) -> tuple[ir.Table, ir.Ta
     # spend pattern without a recorded child: a large hospital bill then regular childcare payments
     big = health.filter(-health.amount >= rules.childcare_pattern_amount)
     big = big.filter(big.on > _d(since)).select("party_no", bill_on="on", bill_id="txn_id", bill=-big.amount)
-    care = tx.filter(tx.counterparty_category == "childcare", tx.amount < 0)
+    care = tx.filter(tx.counterparty_category == CHILDCARE, tx.amount < 0)
     follow = care.join(big, "party_no")
     follow = follow.filter(follow.on > follow.bill_on, follow.on <= follow.bill_on + ibis.interval(
         days=rules.childcare_pattern_days

@@ -127,6 +127,21 @@ def register(con: BaseBackend, name: str, table: pa.Table) -> ibis.Table:
     return con.create_table(name, table, temp=True, overwrite=True)
 
 
+def materialize(con: BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
+    """Compute ``expr`` once and keep the result as ``name`` for the queries that follow.
+
+    DuckDB stores it as a temporary table; Spark caches the DataFrame behind a temporary view (in
+    memory, spilling to local disk) and fills the cache now, so that later queries read the
+    cached rows instead of recomputing ``expr`` from the lake.
+    """
+    if con.name == "pyspark":
+        frame = con._session.sql(con.compile(expr)).persist()
+        frame.count()
+        frame.createOrReplaceTempView(name)
+        return con.table(name)
+    return con.create_table(name, expr, temp=True, overwrite=True)
+
+
 def lake_tables(con: BaseBackend, lake: Lake) -> dict[str, ibis.Table]:
     """Every lake dataset's current version as an Ibis table (empty, with its columns, if no data)."""
     tables: dict[str, ibis.Table] = {}
