@@ -27,6 +27,7 @@ from fincrm.intelligence.signal_rules import (
     RETIREMENT_TRACKS,
     SignalRules,
 )
+from fincrm.lake.analytics import materialize
 
 SIGNAL_COLUMNS = ("party_no", "kind", "detected_on", "confidence", "evidence", "summary")
 _EVIDENCE_COLUMNS = ("party_no", "kind", "dataset", "key", "priority", "on")
@@ -311,8 +312,11 @@ def _education_fund(inputs: Inputs, rules: SignalRules) -> tuple[ir.Table, ir.Ta
 
 def _salary_plan(inputs: Inputs, rules: SignalRules) -> tuple[ir.Table, ir.Table]:
     since = _since(inputs, rules.salary_lookback_days)
+    # Only the months a step in the window can look at: the baseline months before its start.
+    first = since.year * 12 + since.month - 1 - (rules.salary_baseline_months + 1)
     ss = inputs["social_security"]
-    ss = ss.filter(ss.month_on <= _d(inputs.as_of))
+    ss = ss.filter(ss.month_on >= _d(date(first // 12, first % 12 + 1, 1)), ss.month_on <= _d(inputs.as_of))
+    ss = ss.select("party_no", "month_on", "employer", "contribution_base_amount")
     w = ibis.window(group_by="party_no", order_by="month_on")
     base = ss.contribution_base_amount
     baseline = sum(base.lag(k).over(w) for k in range(1, rules.salary_baseline_months + 1))
@@ -322,6 +326,8 @@ def _salary_plan(inputs: Inputs, rules: SignalRules) -> tuple[ir.Table, ir.Table
         after = base.lead(k).over(w)
         held = ibis.cases((after.isnull(), ibis.null("float64")), else_=ibis.least(held, after))
     ss = ss.mutate(baseline=baseline, held=held, before=base.lag(1).over(w), idx=ibis.row_number().over(w))
+    # read twice (the signals and their evidence): computed once
+    ss = materialize(inputs.con, "salary_plan_months", ss)
     step = ss.baseline * rules.salary_step_ratio
     steps = ss.filter(ss.held >= step, ss.before < step, ss.month_on > _d(since), ss.baseline > 0)
     w2 = ibis.window(group_by="party_no", order_by=[ibis.desc(steps.month_on)])
