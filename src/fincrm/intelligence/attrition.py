@@ -162,21 +162,33 @@ def _wide(inputs: Inputs, plan: _Plan) -> tuple[ir.Table, list[date]]:
     lo, hi = plan.span
     t = inputs["transactions"]
     t = t.filter(t.booked_at >= _utc(lo), t.booked_at < _utc(hi))
-    t = t.select("kind", "channel", "party_no", day=t.booked_at.date(), amount=t.amount.cast("float64"))
-    salary, spend = t.kind == "salary_credit", t.kind == "card_spend"
-    external, redemption = t.kind.isin(r.EXTERNAL_KINDS), t.kind == "redemption"
-    acting = t.kind.isin(r.CLIENT_INITIATED_KINDS) & (t.channel != r.AUTOMATIC_CHANNEL)
+    # Kind tests once per row, as flags; windows as bounds on the timestamp itself (its UTC date
+    # per row would cost more than all the aggregates' tests together).
+    t = t.select(
+        "party_no",
+        "booked_at",
+        amount=t.amount.cast("float64"),
+        salary=t.kind == r.SALARY_KIND,
+        spend=t.kind == "card_spend",
+        external=t.kind.isin(r.EXTERNAL_KINDS),
+        redemption=t.kind == "redemption",
+        acting=t.kind.isin(r.CLIENT_INITIATED_KINDS) & (t.channel != r.AUTOMATIC_CHANNEL),
+    )
+
+    def within(a: date, b: date) -> ir.BooleanValue:
+        return (t.booked_at >= _utc(a)) & (t.booked_at < _utc(b))
+
     aggs: dict[str, ir.Value] = {}
     for k, (a, b) in enumerate(plan.salary_pieces):
-        aggs[f"sal{k}"] = t.count(where=salary & _between(t.day, a, b))
+        aggs[f"sal{k}"] = t.count(where=t.salary & within(a, b))
     for k, (a, b) in enumerate(plan.external_pieces):
-        aggs[f"ext{k}"] = t.amount.sum(where=external & _between(t.day, a, b))
+        aggs[f"ext{k}"] = t.amount.sum(where=t.external & within(a, b))
     for k, (a, b) in enumerate(plan.redemption_pieces):
-        aggs[f"red{k}"] = t.amount.sum(where=redemption & _between(t.day, a, b))
+        aggs[f"red{k}"] = t.amount.sum(where=t.redemption & within(a, b))
     for k, (a, b) in enumerate(plan.spend_pieces):
-        aggs[f"spend{k}"] = t.count(where=spend & _between(t.day, a, b))
+        aggs[f"spend{k}"] = t.count(where=t.spend & within(a, b))
     for i, at in enumerate(plan.dates):  # older than the inactivity cap counts as the cap anyway
-        aggs[f"last_active{i}"] = t.day.max(where=acting & (t.day < at))
+        aggs[f"last_active{i}"] = t.booked_at.max(where=t.acting & (t.booked_at < _utc(at)))
     tx = t.group_by("party_no").agg(**aggs)
 
     peak_from = [_shift(at, r.PEAK_DAYS) for at in plan.dates]
@@ -236,7 +248,7 @@ def _features_of(w: ir.Table, plan: _Plan, month_ends: list[date], i: int) -> ir
     spend_prior = _sum_of(w, "spend", plan.spend_pieces, prior, 0).cast("float64") * (
         r.SPEND_RECENT_DAYS / r.SPEND_PRIOR_DAYS
     )
-    inactive = (ibis.literal(at) - w[f"last_active{i}"]).cast("int64")
+    inactive = (ibis.literal(at) - w[f"last_active{i}"].date()).cast("int64")
 
     def clip(x: ir.FloatingValue, hi: float) -> ir.FloatingValue:
         return ibis.greatest(ibis.least(x, hi), 0.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+SALARY_KIND = "salary_credit"  # transaction kind of a salary payment
 SALARY_RECENT_DAYS = 92  # "last 3 months" of salary credits
 SALARY_PRIOR_DAYS = 184  # the 6 months before those
 FLOW_DAYS = 90  # net outflow and redemption window

@@ -9,6 +9,7 @@ float64 in the reporting currency inside the pipeline and becomes Decimal again 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import ibis
@@ -149,7 +150,8 @@ def from_arrow(con: BaseBackend, tables: Mapping[str, pa.Table], *, as_of: date)
                 raise KeyError(f"input table {name} lacks columns: {', '.join(missing)}")
             table = given.select(schema.names).cast(schema)
         registered[name] = register(con, name, table)
-    return _staged(con, registered, as_of)
+    _stage(con, registered)
+    return Inputs(con, registered, as_of)
 
 
 def load(
@@ -163,22 +165,26 @@ def load(
     sees that session's uncommitted changes.
     """
     tables = dict(lake_tables(con, lake))
-    fast = _extract_adbc(store_url) if store_url is not None else None
+    # The driver reads the store on one core while the engine stages the lake on the others.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_extract_adbc, store_url) if store_url is not None else None
+        _stage(con, tables)
+        fast = pending.result() if pending is not None else None
     for name, statement in _extracts().items():
         schema = STORE_SCHEMAS[name]
         table = fast.get(name) if fast is not None else None
         if table is None:
             table = _fetch(session, statement, schema)
         tables[name] = register(con, name, table)
-    return _staged(con, tables, as_of)
+    return Inputs(con, tables, as_of)
 
 
-def _staged(con: BaseBackend, tables: dict[str, ibis.Table], as_of: date) -> Inputs:
+def _stage(con: BaseBackend, tables: dict[str, ibis.Table]) -> None:
     """Add the derived inputs that several steps read, computed once from the lake.
 
     ``event_transactions`` keeps the few transactions the row-level rules look at (product trades
-    and payouts, purchases, redemptions and maturities, and the counterparty categories of ``EVENT_CATEGORIES``) with their UTC booking
-    day and float amounts, so those steps never scan every transaction again;
+    and payouts, purchases, redemptions and maturities, the counterparty categories of
+    ``EVENT_CATEGORIES``) with their UTC booking day and float amounts, so those steps never scan every transaction again;
     ``product_transactions`` is its rows with a product or of a ``PRODUCT_KINDS`` kind.
     """
     t = tables["transactions"]
@@ -186,7 +192,7 @@ def _staged(con: BaseBackend, tables: dict[str, ibis.Table], as_of: date) -> Inp
         t.product_code.notnull() | t.kind.isin(PRODUCT_KINDS) | t.counterparty_category.isin(EVENT_CATEGORIES)
     )
     events = t.filter(keep).select(
-        "txn_id", "party_no", "kind", "product_code", "counterparty_category", "channel",
+        "txn_id", "party_no", "kind", "product_code", "counterparty_category",
         day=t.booked_at.date(), amount=t.amount.cast("float64"), units=t.units.cast("float64"),
     )  # fmt: skip
     events = materialize(con, "event_transactions", events)
@@ -194,7 +200,6 @@ def _staged(con: BaseBackend, tables: dict[str, ibis.Table], as_of: date) -> Inp
     tables["product_transactions"] = events.filter(
         events.product_code.notnull() | events.kind.isin(PRODUCT_KINDS)
     )
-    return Inputs(con, tables, as_of)
 
 
 def _extracts() -> dict[str, Select]:

@@ -101,7 +101,8 @@ def features(inputs: Inputs, on: date, positions: ir.Table) -> ir.Table:
     tx = tx.filter(tx.day <= on, tx.product_code.notnull()).select(
         "party_no", "product_code", "kind", "amount", booked_days=tx.day.epoch_days()
     )
-    first_bought = _first_bought(inputs["holdings"], tx, on)
+    traded = _traded(tx)
+    first_bought = _first_bought(inputs["holdings"], traded, on)
 
     pos = positions.left_join(products, "product_code").left_join(first_bought, ["party_no", "product_code"])
     pos = pos.select("party_no", "product_code", "market_value_amount", "days_to_cash", "series", "first_days",
@@ -113,7 +114,7 @@ def features(inputs: Inputs, on: date, positions: ir.Table) -> ir.Table:
         ),
         dtc_amount=(pos.market_value_amount * (pos.days_to_cash + pos.lockup_left)).sum(),
     )
-    holding = _holding_days(tx, pos, on_days)
+    holding = _holding_days(traded, pos, on_days)
     performance = _performance(inputs["market_prices"], pos, liquidity, on)
 
     parties = inputs["parties"].select("party_no")
@@ -264,26 +265,11 @@ def lift(inputs: Inputs, window_days: int = 90) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=LIFT_COLUMNS)
 
 
-def _first_bought(holdings: ir.Table, tx: ir.Table, on: date) -> ir.Table:
-    """First purchase day (days since 1970-01-01) per client and product, from transactions or the store."""
-    from_tx = tx.filter(tx.kind == "purchase").select("party_no", "product_code", bought_days=tx.booked_days)
-    from_store = holdings.filter(holdings.first_bought_on.notnull(), holdings.first_bought_on <= on).select(
-        "party_no", "product_code", bought_days=holdings.first_bought_on.epoch_days()
-    )
-    both = from_tx.union(from_store)
-    return both.group_by("party_no", "product_code").agg(first_days=both.bought_days.min())
-
-
-def _holding_days(tx: ir.Table, pos: ir.Table, on_days: int) -> ir.Table:
-    """Purchase-weighted holding days per client.
-
-    A closed position (traded but not held on ``on``) runs from its first purchase to its last redemption
-    or maturity, weighted by the amount purchased; an open one runs from its first purchase (transactions or
-    the store's ``first_bought_on``) to ``on``, weighted by the amount purchased or, without purchases in
-    the history, by its market value.
-    """
+def _traded(tx: ir.Table) -> ir.Table:
+    """Per client and product with a purchase: first purchase and last redemption or maturity day
+    (days since 1970-01-01) and the amount purchased (CNY)."""
     is_buy, is_out = tx.kind == "purchase", tx.kind.isin(["redemption", "maturity"])
-    traded = (
+    return (
         tx.filter(is_buy | is_out)
         .group_by("party_no", "product_code")
         .agg(
@@ -293,6 +279,26 @@ def _holding_days(tx: ir.Table, pos: ir.Table, on_days: int) -> ir.Table:
         )
         .filter(lambda t: t.start_days.notnull())
     )
+
+
+def _first_bought(holdings: ir.Table, traded: ir.Table, on: date) -> ir.Table:
+    """First purchase day (days since 1970-01-01) per client and product, from transactions or the store."""
+    from_tx = traded.select("party_no", "product_code", bought_days=traded.start_days)
+    from_store = holdings.filter(holdings.first_bought_on.notnull(), holdings.first_bought_on <= on).select(
+        "party_no", "product_code", bought_days=holdings.first_bought_on.epoch_days()
+    )
+    both = from_tx.union(from_store)
+    return both.group_by("party_no", "product_code").agg(first_days=both.bought_days.min())
+
+
+def _holding_days(traded: ir.Table, pos: ir.Table, on_days: int) -> ir.Table:
+    """Purchase-weighted holding days per client.
+
+    A closed position (traded but not held on ``on``) runs from its first purchase to its last redemption
+    or maturity, weighted by the amount purchased; an open one runs from its first purchase (transactions or
+    the store's ``first_bought_on``) to ``on``, weighted by the amount purchased or, without purchases in
+    the history, by its market value. ``traded`` is ``_traded(...)``.
+    """
     held = pos.select("party_no", "product_code", "market_value_amount", "first_days")
     closed = traded.anti_join(held, ["party_no", "product_code"])
     closed = closed.select(

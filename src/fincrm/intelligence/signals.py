@@ -25,6 +25,7 @@ from fincrm.intelligence.signal_rules import (
     MEN,
     REAL_ESTATE,
     RETIREMENT_TRACKS,
+    TRANSACTION_CATEGORIES,
     SignalRules,
 )
 from fincrm.lake.analytics import materialize
@@ -160,7 +161,7 @@ def _txns(inputs: Inputs, days: int) -> ir.Table:
     """Event transactions (``inputs.EVENT_CATEGORIES``) booked in the window (as_of - days, as_of],
     with their UTC booking date as ``on`` and float amounts."""
     t = inputs["event_transactions"]
-    t = t.filter(t.counterparty_category.notnull()).rename(on="day")
+    t = t.filter(t.counterparty_category.isin(TRANSACTION_CATEGORIES)).rename(on="day")
     return t.filter(t.on > _d(_since(inputs, days)), t.on <= _d(inputs.as_of))
 
 

@@ -102,6 +102,9 @@ def backend(settings: Settings, engine: Engine | None = None) -> BaseBackend:
         con = ibis.duckdb.connect()
         con.raw_sql("SET TimeZone = 'UTC'")
         con.raw_sql(f"SET memory_limit = '{settings.analytics_memory}'")
+        # Every result the pipeline relies on is ordered explicitly; without this DuckDB keeps
+        # the order of rows through scans and materialisations (about 10% slower on 100M rows).
+        con.raw_sql("SET preserve_insertion_order = false")
         return con
     if engine == "spark":
         return ibis.pyspark.connect(spark_session(settings))
