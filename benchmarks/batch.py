@@ -120,13 +120,17 @@ def subset_cutoff(settings: Settings, clients: int) -> str:
 
 
 def store_extract(settings: Settings, cutoff: str) -> dict[str, pa.Table]:
-    """Parties, holdings and products from the store (fincrm's own extract queries), parties <= cutoff."""
+    """Parties, holdings and products from the store (fincrm's own extract: ADBC, as in the batch),
+    parties <= cutoff."""
+    fast = inputs._extract_adbc(settings.database_url) or {}
     sessions = session_factory(make_engine(settings.database_url))
     statements = inputs._extracts()
     tables = {}
     with unit_of_work(sessions) as session:
         for name in ("parties", "holdings", "products"):
-            table = inputs._fetch(session, statements[name], inputs.STORE_SCHEMAS[name])
+            table = fast.get(name)
+            if table is None:
+                table = inputs._fetch(session, statements[name], inputs.STORE_SCHEMAS[name])
             if "party_no" in table.column_names:
                 table = table.filter(pc.less_equal(table["party_no"], cutoff))
             tables[name] = table
@@ -178,6 +182,7 @@ def part_rfm(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         tables[name] = table.filter(table.party_no <= cutoff) if "party_no" in table.columns else table
     for name, table in store.items():
         tables[name] = analytics.register(con, name, table)
+    inputs._stage(con, tables)  # the staged transactions RFM reads, as in the batch
     data = inputs.Inputs(con, tables, args.as_of)
     features = rfm.features(data, args.as_of, rfm.positions_at(data, args.as_of))
     scored = rfm.scores(features)

@@ -321,7 +321,7 @@ def _extract_adbc(store_url: str | URL) -> dict[str, pa.Table] | None:
             try:
                 cursor.execute(sql)
                 raw = cursor.fetch_arrow_table()
-            except AdbcError:
+            except (AdbcError, OSError):  # a type mismatch surfaces as Arrow's OSError
                 continue  # the session path reads this table (see the docstring)
             arrays = [_conform(raw.column(i), field.type) for i, field in enumerate(schema)]
             out[name] = pa.Table.from_arrays(arrays, schema=schema)
