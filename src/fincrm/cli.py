@@ -30,6 +30,10 @@ keys_app = typer.Typer(help="Secrets for production settings.", no_args_is_help=
 app.add_typer(keys_app, name="keys")
 batch_app = typer.Typer(help="The nightly intelligence batch and its results.", no_args_is_help=True)
 app.add_typer(batch_app, name="batch")
+market_app = typer.Typer(help="Market data: daily prices of indexes and product NAVs.", no_args_is_help=True)
+app.add_typer(market_app, name="market")
+portfolio_app = typer.Typer(help="Portfolio lab: metrics, stress tests, proposals.", no_args_is_help=True)
+app.add_typer(portfolio_app, name="portfolio")
 
 err = Console(stderr=True)
 out = Console()
@@ -708,3 +712,96 @@ def keys_rotate(
             break
     out.print(f"national ID numbers: {rotated:,} re-encrypted, {skipped:,} already under the new key")
     out.print(f"now set FINCRM_PII_KEY to the value of {new_key_env} and restart the workbench and workers")
+
+
+# ----- market data and the portfolio lab ---------------------------------------------------------
+MARKET_PRICES_MAPPING = """entity: market_prices
+fields:
+  price_on: date
+  series: series
+  price: price
+"""
+
+
+@market_app.command("import")
+def market_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet or .xlsx with columns date, series, price")],
+) -> None:
+    """Import daily prices (date, series, price) into the lake: validated, all-or-nothing, idempotent.
+
+    Every series must be known (``fincrm import market_series``). A file whose date column is
+    already called ``price_on`` is read as it is.
+    """
+    import tempfile
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.ingest.service import import_file
+    from fincrm.lake.store import Lake
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with tempfile.TemporaryDirectory(prefix="fincrm-market-") as tmp:
+            mapping = None
+            if _first_line(file).split(",")[0].strip().strip('"').lower() == "date":
+                mapping = Path(tmp) / "market_prices.yaml"
+                mapping.write_text(MARKET_PRICES_MAPPING, encoding="utf-8")
+            with unit_of_work(c.sessions) as session:
+                return import_file(
+                    session, lake=Lake(c.settings.lake_path), settings=c.settings, entity="market_prices",
+                    path=file, mapping=mapping, skip_invalid=False, rejects=None,
+                )  # fmt: skip
+
+    r = run_guarded(work)
+    out.print(
+        f"market_prices <- {r.file}: {r.rows:,} rows: inserted {r.inserted:,}, updated {r.updated:,}, "
+        f"unchanged {r.unchanged:,}",
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip
+
+
+def _first_line(path: Path) -> str:
+    if path.suffix.lower() in {".parquet", ".xlsx"}:
+        return ""
+    try:
+        with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
+            return handle.readline()
+    except OSError:
+        return ""  # the import names the unreadable file
+
+
+@portfolio_app.command("metrics")
+def portfolio_metrics(
+    prices: Annotated[Path, typer.Argument(help="CSV: a date column, then one column of prices per series")],
+    date_from: Annotated[str | None, typer.Option("--from", help="First date, YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last date, YYYY-MM-DD")] = None,
+    benchmark: Annotated[
+        str | None, typer.Option("--benchmark", help="Series (a column) for beta and tracking error")
+    ] = None,
+) -> None:
+    """Print every metric of every series as JSON (docs/portfolio.md states the conventions)."""
+    import json
+
+    from fincrm.errors import InputError
+    from fincrm.portfolio import metrics
+    from fincrm.portfolio import prices as price_files
+
+    def work() -> dict[str, Any]:
+        def day(text: str | None, option: str) -> date | None:
+            if text is None:
+                return None
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                raise InputError(f"{option} must be a date YYYY-MM-DD, got {text!r}") from None
+
+        frame = price_files.read_prices_csv(prices)
+        frame = price_files.window(frame, day(date_from, "--from"), day(date_to, "--to"))
+        if benchmark is not None and benchmark not in frame.columns:
+            raise InputError(f"--benchmark {benchmark!r} is not a series of {prices.name}")
+        return metrics.all_metrics(frame, benchmark=benchmark)
+
+    result = run_guarded(work)
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))
