@@ -359,9 +359,15 @@ def _solve(request, budget, chosen, mu, cov, risk_free_rate) -> np.ndarray:
 
 
 def _round_units(weights: np.ndarray) -> np.ndarray:
-    """Weights in units of 1e-4, summing to exactly 10,000; the residual goes on the largest."""
-    units = np.rint(np.asarray(weights) * 10_000).astype(np.int64)
-    units[int(np.argmax(weights))] += 10_000 - int(units.sum())
+    """Weights in units of 1e-4, summing to exactly 10,000, by largest remainders: each unit left
+    after rounding down goes to the weight that lost most, so no weight moves by a whole unit and a
+    weight at its cap is not pushed over it (putting the residual on the largest weight could)."""
+    scaled = np.clip(np.asarray(weights, dtype=float), 0.0, None)
+    scaled = scaled / scaled.sum() * 10_000
+    units = np.floor(scaled).astype(np.int64)
+    left = 10_000 - int(units.sum())
+    order = np.lexsort((np.arange(len(scaled)), -(scaled - units)))  # largest remainder, then index
+    units[order[:left]] += 1
     return units
 
 

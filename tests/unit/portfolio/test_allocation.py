@@ -224,3 +224,19 @@ class TestPropose:
         with pytest.raises(InputError) as info:
             propose(_request(universe, effective_risk="C9", method="guess"))
         assert {e.loc for e in info.value.errors} == {("effective_risk",), ("method",)}
+
+
+class TestRoundUnits:
+    def test_units_sum_to_one_and_a_weight_at_its_cap_is_not_pushed_over(self) -> None:
+        from fincrm.portfolio.allocation import _round_units
+
+        units = _round_units(np.array([0.4, 0.4, 0.19996, 0.00004]))
+        assert units.sum() == 10_000
+        assert units.tolist() == [4000, 4000, 2000, 0]
+
+    def test_each_weight_moves_by_less_than_one_unit(self) -> None:
+        from fincrm.portfolio.allocation import _round_units
+
+        w = np.array([1, 1, 1], dtype=float) / 3
+        units = _round_units(w)
+        assert units.sum() == 10_000 and np.all(np.abs(units - w * 10_000) < 1)
