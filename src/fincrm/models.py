@@ -8,10 +8,12 @@ from fincrm.clients import models as clients_models
 from fincrm.clients import profile_models
 from fincrm.db.base import Base
 from fincrm.intelligence import models as intelligence_models
+from fincrm.portfolio import models as portfolio_models
 from fincrm.products import models as products_models
 
 metadata = Base.metadata
 
 __all__ = [
-    "access_models", "clients_models", "intelligence_models", "metadata", "products_models", "profile_models",
+    "access_models", "clients_models", "intelligence_models", "metadata", "portfolio_models", "products_models",
+    "profile_models",
 ]  # fmt: skip

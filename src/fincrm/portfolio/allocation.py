@@ -80,6 +80,7 @@ class Candidate:
     eligible: bool  # suitability verdict, decided elsewhere
     sector: str = ""
     reason_ineligible: str = ""
+    reason_ineligible_zh: str = ""  # the same reason in Chinese (default: ``reason_ineligible``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,7 @@ def propose(request: AllocationRequest, *, risk_free_rate: float = 0.02) -> Prop
             active.append(i)
         else:
             excluded[c.code] = c.reason_ineligible or "not suitable for this client"
-            excluded_zh[c.code] = c.reason_ineligible or "不适合该客户"
+            excluded_zh[c.code] = c.reason_ineligible_zh or c.reason_ineligible or "不适合该客户"
 
     for round_no in range(1, MAX_RESOLVE_ROUNDS + 1):
         chosen = [request.candidates[i] for i in active]
@@ -434,6 +435,23 @@ class _Facts:
     excluded_zh: dict[str, str]
 
 
+RATIONALE_EXCLUDED_SHOWN = 3  # products left out named in the rationale; the proposal lists all
+
+
+def _first(excluded: dict[str, str]) -> list[tuple[str, str]]:
+    return list(excluded.items())[:RATIONALE_EXCLUDED_SHOWN]
+
+
+def _more_en(excluded: dict[str, str]) -> str:
+    more = len(excluded) - RATIONALE_EXCLUDED_SHOWN
+    return f"; and {more} more (listed with the proposal)" if more > 0 else ""
+
+
+def _more_zh(excluded: dict[str, str]) -> str:
+    more = len(excluded) - RATIONALE_EXCLUDED_SHOWN
+    return f"；另有{more}只产品（见方案明细）" if more > 0 else ""
+
+
 def _rationale_en(f: _Facts) -> str:
     r, b = f.request, f.budget
     level = r.effective_risk
@@ -461,7 +479,12 @@ def _rationale_en(f: _Facts) -> str:
         parts.append(f"{label} is capped at {_pct(cap)}" + (f" ({reason})." if reason else "."))
     parts.append(f"No single product exceeds {_pct(r.max_weight)}. Method: {METHOD_LABELS_EN[r.method]}.")
     if f.excluded:
-        parts.append("Left out: " + "; ".join(f"{code} ({why})" for code, why in f.excluded.items()) + ".")
+        parts.append(
+            "Left out: "
+            + "; ".join(f"{code} ({why})" for code, why in _first(f.excluded))
+            + _more_en(f.excluded)
+            + "."
+        )
     sharpe = "" if np.isnan(f.sharpe) else f", Sharpe ratio {f.sharpe:.2f}"
     parts.append(f"Expected return {_res(f.ret)} a year at {_res(f.vol)} volatility{sharpe}.")
     return " ".join(parts)
@@ -494,7 +517,12 @@ def _rationale_zh(f: _Facts) -> str:
         parts.append(f"{label}行业上限{_pct(cap)}" + (f"（{reason}）。" if reason else "。"))
     parts.append(f"单只产品不超过{_pct(r.max_weight)}。优化方法：{METHOD_LABELS_ZH[r.method]}。")
     if f.excluded_zh:
-        parts.append("未纳入：" + "；".join(f"{code}（{why}）" for code, why in f.excluded_zh.items()) + "。")
+        parts.append(
+            "未纳入："
+            + "；".join(f"{code}（{why}）" for code, why in _first(f.excluded_zh))
+            + _more_zh(f.excluded_zh)
+            + "。"
+        )
     sharpe = "" if np.isnan(f.sharpe) else f"，夏普比率{f.sharpe:.2f}"
     parts.append(f"预期年化收益{_res(f.ret)}，年化波动{_res(f.vol)}{sharpe}。")
     return "".join(parts)
