@@ -463,6 +463,8 @@ TRANSITIONS: dict[str, tuple[frozenset[Role], tuple[str, ...], str]] = {
     "review": (frozenset({Role.RM, Role.TEAM_LEAD}), (DRAFT,), RM_REVIEWED),
     "approve": (frozenset({Role.COMPLIANCE}), (RM_REVIEWED,), COMPLIANCE_CHECKED),
     "reject": (frozenset({Role.COMPLIANCE}), (RM_REVIEWED,), DRAFT),
+    # the client's signed acknowledgement of the risk warning for products above their level
+    "acknowledge": (frozenset({Role.RM, Role.TEAM_LEAD}), (COMPLIANCE_CHECKED,), COMPLIANCE_CHECKED),
     "present": (frozenset({Role.RM, Role.TEAM_LEAD}), (COMPLIANCE_CHECKED,), PRESENTED),
     "accept": (frozenset({Role.RM, Role.TEAM_LEAD}), (PRESENTED,), ACCEPTED),
     "decline": (frozenset({Role.RM, Role.TEAM_LEAD}), (PRESENTED,), DECLINED),
@@ -474,7 +476,8 @@ def advance_proposal(
 ) -> Proposal:
     """One review step. An RM review of a proposal without override or suitability mismatch is
     compliance-checked by the system at once (recorded as such); otherwise it waits in the
-    compliance queue. Presenting needs a complete fee disclosure; a rejection needs a reason."""
+    compliance queue. Presenting needs a complete fee disclosure and, when a product is above the
+    client's level, the client's recorded acknowledgement; a rejection needs a reason."""
     if action not in TRANSITIONS:
         raise InputError(f"unknown action {action!r}; one of {', '.join(TRANSITIONS)}")
     roles, sources, target = TRANSITIONS[action]
@@ -485,13 +488,25 @@ def advance_proposal(
         raise InputError(
             f"proposal {proposal_id} is {proposal.status}; {action} needs {' or '.join(sources)}"
         )
-    if action == "reject" and not reason.strip():
-        raise InputError("a rejection needs a reason", errors=[FieldError(("reason",), "required")])
+    if action in ("reject", "acknowledge") and not reason.strip():
+        what = (
+            "a rejection" if action == "reject" else "an acknowledgement (how and when the client confirmed)"
+        )
+        raise InputError(f"{what} needs a reason", errors=[FieldError(("reason",), "required")])
     if action == "present":
         blockers = json.loads(proposal.evidence)["disclosure"]["blockers"]
         if blockers:
             names = ", ".join(b["code"] for b in blockers)
             raise InputError(f"the fee disclosure is incomplete for {names}: it cannot be presented")
+        if "suitability_mismatch" in json.loads(proposal.compliance_reasons) and not session.scalar(
+            select(ProposalEvent.id).where(
+                ProposalEvent.proposal_id == proposal.id, ProposalEvent.action == "acknowledge"
+            )
+        ):
+            raise InputError(
+                "a product is above the client's risk level: record the client's acknowledgement of the "
+                "risk warning (action acknowledge) before presenting"
+            )
     before = proposal.status
     proposal.status, proposal.updated_at = target, now
     _event(session, proposal, principal, action, before, target, now, reason=reason)

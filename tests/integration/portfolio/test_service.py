@@ -194,3 +194,28 @@ class TestCheckWeights:
         assert any(p["loc"] == ["weights", "PF001"] for p in result["problems"])
         if proposal.effective_risk != "C5":
             assert result["suitability"]["EF003"]["outcome"] in ("needs_acknowledgement", "refused")
+
+
+class TestAcknowledgement:
+    def test_a_product_above_the_level_needs_the_clients_acknowledgement_before_presenting(self, lab) -> None:
+        s, users = lab["session"], lab["users"]
+        proposal = create(lab)
+        if proposal.effective_risk in ("C1", "C5"):
+            pytest.skip("C1 may not buy above its level and C5 has no level above it")
+        above = {"C2": "HF003", "C3": "EF001", "C4": "EF003"}[proposal.effective_risk]
+        weights = json.loads(proposal.weights)
+        top = max(weights, key=weights.get)
+        moved = dict(weights, **{top: round(weights[top] - 0.05, 6), above: 0.05})
+        service.override_proposal(s, users["rm001"], proposal.id, moved, reason="client asked for it",
+                                  settings=lab["settings"], now=NOW)  # fmt: skip
+        assert "suitability_mismatch" in json.loads(proposal.compliance_reasons)
+        service.advance_proposal(s, users["rm001"], proposal.id, "review", now=NOW)
+        service.advance_proposal(s, users["compliance01"], proposal.id, "approve", now=NOW)
+        with pytest.raises(InputError, match="acknowledgement"):
+            service.advance_proposal(s, users["rm001"], proposal.id, "present", now=NOW)
+        with pytest.raises(InputError, match="reason"):
+            service.advance_proposal(s, users["rm001"], proposal.id, "acknowledge", now=NOW)
+        service.advance_proposal(s, users["rm001"], proposal.id, "acknowledge",
+                                 reason="signed risk warning, branch visit", now=NOW)  # fmt: skip
+        service.advance_proposal(s, users["rm001"], proposal.id, "present", now=NOW)
+        assert proposal.status == "presented"
