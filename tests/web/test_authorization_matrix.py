@@ -9,8 +9,10 @@ allowed, 404 the client is outside the caller's scope (its existence is not reve
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -22,6 +24,8 @@ from fincrm.access.models import User
 from fincrm.clients import service as clients_service
 from fincrm.clients.models import Coverage, Party
 from fincrm.db.uow import unit_of_work
+from fincrm.errors import InputError
+from fincrm.portfolio import service as portfolio_service
 from fincrm.web.app import create_app
 from tests.web.conftest import NOW, sign_in
 
@@ -118,6 +122,23 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/api/v1/batch/lift"): Expect(staff()),  # institution-wide aggregates, no personal data
     ("GET", "/api/v1/batch/runs"): Expect(staff()),
     ("GET", "/api/v1/benefits"): Expect(staff()),
+    # portfolio lab: RMs and team leads propose and change; compliance reads, checks and decides
+    ("POST", f"{C}/proposals"): Expect(
+        row(201, 404, 201, 403, 403, 403), json=lambda c: {"invest_amount": "1000000"}
+    ),
+    ("GET", f"{C}/proposals"): Expect(CLIENT_READ),
+    ("GET", "/api/v1/proposals/{proposal_id}"): Expect(CLIENT_READ),
+    ("POST", "/api/v1/proposals/{proposal_id}/check"): Expect(
+        CLIENT_READ, json=lambda c: {"weights": c.world.override_weights(c.party_no)}
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/override"): Expect(
+        row(200, 404, 200, 404, 403, 403),
+        json=lambda c: {"weights": c.world.override_weights(c.party_no), "reason": "矩阵测试"},
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/actions"): Expect(  # review: for RMs and team leads only
+        row(200, 404, 200, 403, 403, 403), json=lambda c: {"action": "review"}
+    ),
+    ("GET", "/api/v1/compliance/proposals"): Expect(row(403, 403, 403, 403, 200, 403)),
 }
 
 
@@ -131,6 +152,7 @@ class World:
     own_party: str
     other_party: str
     _serial: Iterator[int] = field(default_factory=itertools.count)
+    _proposals: dict[str, tuple[int, dict[str, float]]] = field(default_factory=dict)
 
     def new_user_body(self) -> dict:
         return {
@@ -149,6 +171,47 @@ class World:
             )
             return point.id
 
+    def proposal(self, party_no: str, *, fresh: bool = False) -> tuple[int, dict[str, float]]:
+        """A draft proposal for the client, prepared by its primary RM (shared unless ``fresh``:
+        a review step moves a proposal on, so each such call gets its own draft)."""
+        if not fresh and party_no in self._proposals:
+            return self._proposals[party_no]
+        with unit_of_work(self.institution.sessions) as s:
+            rm = s.scalars(
+                select(User).join(Party, Party.primary_rm_id == User.id).where(Party.party_no == party_no)
+            ).one()
+            # outside rm001's scope any of that RM's clients will do; the first ones may have an expired
+            # questionnaire, which blocks new proposals
+            book = s.scalars(
+                select(Party.party_no).where(Party.primary_rm_id == rm.id).order_by(Party.party_no)
+            )
+            candidates = [party_no] if party_no == self.own_party else list(book)
+            principal = access_service.principal_of(rm)
+        found = None
+        for candidate in candidates:
+            try:
+                with unit_of_work(self.institution.sessions) as s:
+                    made = portfolio_service.create_proposal(
+                        s, principal, candidate, settings=self.institution.settings,
+                        invest_amount=Decimal("1000000"), now=NOW,
+                    )  # fmt: skip
+                    found = (made.id, json.loads(made.weights))
+                break
+            except InputError:
+                continue
+        assert found is not None, f"no client of {rm.username} can get a proposal"
+        if not fresh:
+            self._proposals[party_no] = found
+        return found
+
+    def override_weights(self, party_no: str) -> dict[str, float]:
+        """The proposal's weights without dust positions (under 1 %), the rest added to the largest."""
+        weights = self.proposal(party_no)[1]
+        kept = {c: w for c, w in weights.items() if w >= 0.01}
+        largest = max(kept, key=kept.get)
+        kept[largest] = round(1 - sum(w for c, w in kept.items() if c != largest), 6)
+        return kept
+
     def token(self) -> int:
         with unit_of_work(self.institution.sessions) as s:
             admin = access_service.principal_of(
@@ -163,6 +226,8 @@ class World:
         values = {"party_no": case.party_no, "username": "matrix01"}
         if "{point_id}" in path:
             values["point_id"] = str(self.memory_point(case.party_no))
+        if "{proposal_id}" in path:
+            values["proposal_id"] = str(self.proposal(case.party_no, fresh=path.endswith("/actions"))[0])
         if "{token_id}" in path:
             values["token_id"] = str(self.token())
         return path.format(**values)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from typing import Any
 
 import ibis
 import pyarrow as pa
@@ -287,33 +288,65 @@ def _extract_adbc(store_url: str | URL) -> dict[str, pa.Table] | None:
     from the first ``ADBC_BATCH_ROWS`` rows, and a table whose later rows disagree with that
     (a column null throughout the first batch, say) is left out of the result, so that ``load``
     reads it through the session instead: slower, never wrong.
+
+    The SQLite driver carries its own copy of the SQLite library. Two copies in one process break
+    SQLite's POSIX file locks (closing one copy's file drops the other's locks: "disk I/O error",
+    or worse, see sqlite.org/howtocorrupt.html 2.2), so on SQLite the extract runs in a child
+    process and hands its tables back as Arrow IPC files.
     """
     url = make_url(store_url)
     backend = url.get_backend_name()
     if backend == "sqlite":
         if not url.database or url.database == ":memory:":
             return None
-        import adbc_driver_sqlite.dbapi as driver
-        from sqlalchemy.dialects import sqlite as dialect_module
-
-        connection = driver.connect(url.database)
-    elif backend == "postgresql":
+        return _extract_sqlite_in_child(url.database)
+    if backend == "postgresql":
         import adbc_driver_postgresql.dbapi as driver
-        from sqlalchemy.dialects import postgresql as dialect_module
 
         connection = driver.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    else:
-        return None
-    from adbc_driver_manager import Error as AdbcError
+        return _extract_with(connection, "postgresql")
+    return None
 
-    dialect = dialect_module.dialect()
+
+def _extract_sqlite_in_child(path: str) -> dict[str, pa.Table]:
+    import multiprocessing
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+
+    with tempfile.TemporaryDirectory(prefix="fincrm-extract-") as folder:
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
+            names = child.submit(_sqlite_extract_to_files, path, folder, ADBC_BATCH_ROWS).result()
+        out = {}
+        for name in names:
+            with pa.memory_map(f"{folder}/{name}.arrow") as source:
+                out[name] = pa.ipc.open_file(source).read_all()
+        return out
+
+
+def _sqlite_extract_to_files(path: str, folder: str, batch_rows: int) -> list[str]:
+    """In the child process: the SQLite extracts written as Arrow IPC files; returns their names."""
+    import adbc_driver_sqlite.dbapi as driver
+
+    tables = _extract_with(driver.connect(path), "sqlite", batch_rows=batch_rows)
+    for name, table in tables.items():
+        with pa.OSFile(f"{folder}/{name}.arrow", "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+    return list(tables)
+
+
+def _extract_with(connection: Any, backend: str, *, batch_rows: int = ADBC_BATCH_ROWS) -> dict[str, pa.Table]:
+    from adbc_driver_manager import Error as AdbcError
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = (sqlite if backend == "sqlite" else postgresql).dialect()
     out: dict[str, pa.Table] = {}
     with connection:
         cursor = connection.cursor()
         if backend == "postgresql":  # one snapshot for every extract, as in a nightly job
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         else:
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(ADBC_BATCH_ROWS)})
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
         for name, statement in _extracts().items():
             schema = STORE_SCHEMAS[name]
             typed = _typed_select(statement, schema, sqlite=backend == "sqlite")
@@ -322,7 +355,7 @@ def _extract_adbc(store_url: str | URL) -> dict[str, pa.Table] | None:
                 cursor.execute(sql)
                 raw = cursor.fetch_arrow_table()
             except (AdbcError, OSError):  # a type mismatch surfaces as Arrow's OSError
-                continue  # the session path reads this table (see the docstring)
+                continue  # the session path reads this table (see _extract_adbc)
             arrays = [_conform(raw.column(i), field.type) for i, field in enumerate(schema)]
             out[name] = pa.Table.from_arrays(arrays, schema=schema)
         cursor.close()

@@ -47,7 +47,7 @@ MAX_RESOLVE_ROUNDS = 10
 # Slack when deciding that a limit binds (weight fraction; weights are rounded to 1e-4).
 BINDING_TOL = 1e-4
 # Methods that take a volatility cap in the optimiser; risk parity is checked after solving.
-VOL_CAPPED_METHODS = ("min_volatility", "max_sharpe")
+VOL_CAPPED_METHODS = ("min_volatility", "max_sharpe", "target_risk")
 
 RISK_LABELS_EN = {
     "C1": "conservative",
@@ -60,9 +60,12 @@ RISK_LABELS_ZH = {"C1": "保守型", "C2": "谨慎型", "C3": "稳健型", "C4":
 METHOD_LABELS_EN = {
     "min_volatility": "minimum volatility",
     "max_sharpe": "maximum Sharpe ratio",
+    "target_risk": "highest expected return within the risk budget",
     "risk_parity": "risk parity",
 }
-METHOD_LABELS_ZH = {"min_volatility": "最小波动", "max_sharpe": "最大夏普比率", "risk_parity": "风险平价"}
+METHOD_LABELS_ZH = {
+    "min_volatility": "最小波动", "max_sharpe": "最大夏普比率", "target_risk": "风险预算内预期收益最高", "risk_parity": "风险平价",
+}  # fmt: skip
 # Display names of common sector keys; other keys are shown as given.
 SECTOR_LABELS_EN = {"tech": "Technology", "finance": "Financials", "energy": "Energy", "consumer": "Consumer"}
 SECTOR_LABELS_ZH = {"tech": "科技", "finance": "金融", "energy": "能源", "consumer": "消费"}

@@ -37,7 +37,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, minimize
 
 from fincrm.errors import FieldError, InputError
 
-METHODS = ("min_volatility", "max_sharpe", "risk_parity")
+METHODS = ("min_volatility", "max_sharpe", "target_risk", "risk_parity")
 
 # Slack allowed when checking that a solution respects a bound or a cap (weight fraction).
 CONSTRAINT_TOL = 1e-6
@@ -75,6 +75,8 @@ def optimize(
 
     - ``"min_volatility"``: the lowest-volatility portfolio (PyPortfolioOpt
       ``min_volatility``). With ``max_volatility`` the cap only has to be checked.
+    - ``"target_risk"``: the highest expected return with volatility at most ``max_volatility``
+      (required), i.e. the whole risk budget used (PyPortfolioOpt ``efficient_risk``).
     - ``"max_sharpe"``: the tangency portfolio (PyPortfolioOpt ``max_sharpe``). With
       ``max_volatility``, if the tangency portfolio is more volatile than the cap, the
       portfolio of highest expected return whose volatility stays within the cap
@@ -140,6 +142,8 @@ def optimize(
     elif method == "min_volatility":
         weights = _min_volatility(mu_a, cov_a, lo, hi, groups)
         _check_volatility_cap(weights, cov_a, max_volatility, linear)
+    elif method == "target_risk":
+        weights = _target_risk(mu_a, cov_a, lo, hi, groups, max_volatility, linear)
     else:
         weights = _max_sharpe(mu_a, cov_a, lo, hi, groups, risk_free_rate, max_volatility, linear)
     return _tidy(weights)
@@ -430,6 +434,28 @@ def _max_sharpe(mu, cov, lo, hi, groups, risk_free_rate, max_volatility, linear)
     _check_volatility_cap(floor, cov, max_volatility, linear)
     if _volatility(floor, cov) >= max_volatility:
         return floor
+    return _solve(
+        _efficient_frontier(mu, cov, lo, hi, groups), "efficient_risk", target_volatility=max_volatility
+    )
+
+
+def _target_risk(mu, cov, lo, hi, groups, max_volatility, linear) -> np.ndarray:
+    """The highest expected return whose volatility is at most ``max_volatility`` (PyPortfolioOpt
+    ``efficient_risk``): a robo-adviser's use of the client's whole risk budget. When even the
+    least volatile portfolio allowed is above the cap, that is an error (``_check_volatility_cap``)."""
+    if max_volatility is None:
+        raise InputError(
+            "target_risk needs max_volatility (the risk budget)",
+            errors=[FieldError(("max_volatility",), "required for target_risk")],
+        )
+    floor = _min_volatility(mu, cov, lo, hi, groups)
+    _check_volatility_cap(floor, cov, max_volatility, linear)
+    if _volatility(floor, cov) >= max_volatility - CONSTRAINT_TOL:
+        return floor
+    best = _feasible(mu.size, linear, objective=-mu)  # the highest return the limits allow
+    top = np.clip(best.x, 0.0, None)
+    if _volatility(top / top.sum(), cov) <= max_volatility:
+        return top / top.sum()  # the cap does not bind: the best the limits allow
     return _solve(
         _efficient_frontier(mu, cov, lo, hi, groups), "efficient_risk", target_volatility=max_volatility
     )

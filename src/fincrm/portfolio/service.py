@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from fincrm.access import audit
 from fincrm.access.domain import Principal, Role
+from fincrm.access.models import User
 from fincrm.clients.models import Account, AccountParty, Holding, MemoryPoint, Party, RiskAssessment
 from fincrm.clients.profile_models import VERSION_CURRENT, ClientProfile, ClientSignal, ProfileVersion
 from fincrm.clients.repository import readable_parties
@@ -40,6 +41,7 @@ from fincrm.portfolio.models import (
     Proposal,
     ProposalEvent,
 )
+from fincrm.portfolio.schemas import ProposalRead
 from fincrm.products.models import Product, ProductExposure
 
 HISTORY_DAYS = 3 * 365  # calendar days of NAV history behind expected returns and covariance
@@ -55,7 +57,7 @@ CLASS_SERIES = {  # asset class -> index series replayed in stress tests (market
 BENCHMARK_SERIES = "CSI300"
 WEIGHT_TOLERANCE = 1e-6  # weights must sum to 1 within this
 MONTE_CARLO_PATHS = 2_000
-METHODS = ("min_volatility", "max_sharpe", "risk_parity")
+METHODS = ("target_risk", "max_sharpe", "min_volatility", "risk_parity")
 
 
 @dataclass(frozen=True)
@@ -313,7 +315,7 @@ def _compliance_reasons(evidence: dict[str, Any], overridden: bool) -> list[str]
 
 def create_proposal(
     session: Session, principal: Principal, party_no: str, *, settings: Settings, invest_amount: Decimal,
-    method: str = "max_sharpe", now: datetime,
+    method: str = "target_risk", now: datetime,
 ) -> Proposal:  # fmt: skip
     """The machine's proposal for ``invest_amount`` CNY, stored as a draft with its evidence."""
     if principal.role not in (Role.RM, Role.TEAM_LEAD):
@@ -414,8 +416,9 @@ def check_weights(
             if v.outcome in ("refused", "blocked"):
                 problems.append({"loc": ["weights", code], "msg": v.message_en})
     budget = allocation.RISK_BUDGETS[proposal.effective_risk]
-    growth = sum(weights.get(c, 0) * sum(p.exposures.get(k, 0) for k in allocation.GROWTH_CLASSES)
-                 for c, p in products.items() if c in weights)  # fmt: skip
+    # as the optimiser counts it: a product's weight goes to its main asset class
+    growth = sum(weights.get(c, 0) for c, p in products.items()
+                 if c in weights and p.asset_class in allocation.GROWTH_CLASSES)  # fmt: skip
     if growth > budget.max_equity_share + 1e-9:
         problems.append({"loc": ["weights"], "msg": f"equity and alternatives {growth:.1%} exceed the "
                          f"{proposal.effective_risk} limit of {budget.max_equity_share:.0%}"})  # fmt: skip
@@ -570,3 +573,13 @@ def _event(
         proposal_id=proposal.id, at=now, actor_id=principal.user_id if principal else None, action=action,
         from_status=before, to_status=after, reason=reason, diff=json.dumps(diff or {}),
     ))  # fmt: skip
+
+
+def read_proposal(
+    session: Session, proposal: Proposal, events: list[ProposalEvent] | None = None
+) -> ProposalRead:
+    """The API shape of a proposal the service already returned to this caller (primary-key loads only:
+    the client number of its party and the usernames of the event actors)."""
+    party = session.get(Party, proposal.party_id)
+    actors = {e.actor_id: session.get(User, e.actor_id).username for e in events or [] if e.actor_id}
+    return ProposalRead.of(proposal, party.party_no, events, actors)

@@ -16,6 +16,7 @@ TEMPLATE_DIRS = [
     PACKAGE / "web" / "templates",
     PACKAGE / "access" / "templates",
     PACKAGE / "clients" / "templates",
+    PACKAGE / "portfolio" / "templates",
     PACKAGE / "intelligence" / "templates",
 ]
 

@@ -30,3 +30,8 @@ def include_all(app: FastAPI) -> None:
 
     app.include_router(intelligence_pages.router)
     app.include_router(intelligence_api.router, prefix="/api/v1")
+    from fincrm.portfolio import api as portfolio_api
+    from fincrm.portfolio import pages as portfolio_pages
+
+    app.include_router(portfolio_pages.router)
+    app.include_router(portfolio_api.router, prefix="/api/v1")

@@ -168,6 +168,39 @@ class TestOptimizeMaxSharpe:
             optimize(np.array([0.01, 0.015]), np.diag([0.01, 0.02]), method="max_sharpe", risk_free_rate=0.02)
 
 
+class TestOptimizeTargetRisk:
+    def test_uses_the_whole_risk_budget_for_the_highest_return(self, estimates) -> None:
+        mu, cov, _ = estimates
+        w = optimize(mu, cov, method="target_risk", max_volatility=0.20)
+        ret, vol, _ = portfolio_performance(w, mu, cov)
+        floor = optimize(mu, cov, method="min_volatility")
+        assert vol == pytest.approx(0.20, abs=1e-4)
+        assert ret > portfolio_performance(floor, mu, cov)[0]
+        # nothing on the frontier at that risk earns more: the max-Sharpe portfolio has more risk
+        assert (
+            ret
+            >= portfolio_performance(optimize(mu, cov, method="max_sharpe", max_volatility=0.20), mu, cov)[0]
+            - 1e-6
+        )
+
+    def test_a_cap_that_does_not_bind_gives_the_highest_return_allowed(self, estimates) -> None:
+        mu, cov, _ = estimates
+        w = optimize(mu, cov, method="target_risk", max_volatility=5.0, upper=np.full(len(mu), 0.25))
+        assert w.max() == pytest.approx(0.25, abs=1e-6) and w.sum() == pytest.approx(1.0)
+        top4 = np.sort(mu)[-4:].sum() * 0.25
+        assert float(w @ mu) == pytest.approx(top4, abs=1e-6)
+
+    def test_a_cap_below_the_least_volatile_portfolio_is_an_error(self, estimates) -> None:
+        mu, cov, _ = estimates
+        with pytest.raises(InputError, match="below the lowest volatility"):
+            optimize(mu, cov, method="target_risk", max_volatility=0.05)
+
+    def test_the_budget_is_required(self, estimates) -> None:
+        mu, cov, _ = estimates
+        with pytest.raises(InputError, match="max_volatility"):
+            optimize(mu, cov, method="target_risk")
+
+
 class TestOptimizeRiskParity:
     @pytest.fixture
     def sub(self, estimates):
@@ -246,7 +279,7 @@ class TestOptimizeInputs:
             )
 
     def test_unknown_method_lists_the_choices(self):
-        with pytest.raises(InputError, match="min_volatility, max_sharpe, risk_parity"):
+        with pytest.raises(InputError, match="min_volatility, max_sharpe, target_risk, risk_parity"):
             optimize(np.array([0.05]), np.eye(1), method="equal_weight")
 
     def test_misaligned_covariance_is_rejected(self):
