@@ -304,57 +304,61 @@ def _extract_adbc(store_url: str | URL) -> dict[str, pa.Table] | None:
         import adbc_driver_postgresql.dbapi as driver
 
         connection = driver.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-        return _extract_with(connection, "postgresql")
+        return _extract_postgresql(connection)
     return None
 
 
 def _extract_sqlite_in_child(path: str) -> dict[str, pa.Table]:
-    import multiprocessing
+    """Run ``python -m fincrm.intelligence.sqlite_extract`` (a fresh, light interpreter: no fork
+    of this process) on the compiled extracts and read the Arrow IPC files it writes."""
+    import json
+    import subprocess
+    import sys
     import tempfile
-    from concurrent.futures import ProcessPoolExecutor
 
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    jobs = [
+        {"name": name, "sql": str(_typed_select(statement, STORE_SCHEMAS[name], sqlite=True).compile(
+            dialect=dialect, compile_kwargs={"literal_binds": True}))}
+        for name, statement in _extracts().items()
+    ]  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="fincrm-extract-") as folder:
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
-            names = child.submit(_sqlite_extract_to_files, path, folder, ADBC_BATCH_ROWS).result()
+        done = subprocess.run(
+            [sys.executable, "-m", "fincrm.intelligence.sqlite_extract", path, folder, str(ADBC_BATCH_ROWS)],
+            input=json.dumps(jobs), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"the store extract process failed: {done.stderr.strip()[-2000:]}")
         out = {}
-        for name in names:
+        for name in done.stdout.split():
             with pa.memory_map(f"{folder}/{name}.arrow") as source:
-                out[name] = pa.ipc.open_file(source).read_all()
+                raw = pa.ipc.open_file(source).read_all()
+            schema = STORE_SCHEMAS[name]
+            arrays = [_conform(raw.column(i), field.type) for i, field in enumerate(schema)]
+            out[name] = pa.Table.from_arrays(arrays, schema=schema)
         return out
 
 
-def _sqlite_extract_to_files(path: str, folder: str, batch_rows: int) -> list[str]:
-    """In the child process: the SQLite extracts written as Arrow IPC files; returns their names."""
-    import adbc_driver_sqlite.dbapi as driver
-
-    tables = _extract_with(driver.connect(path), "sqlite", batch_rows=batch_rows)
-    for name, table in tables.items():
-        with pa.OSFile(f"{folder}/{name}.arrow", "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-    return list(tables)
-
-
-def _extract_with(connection: Any, backend: str, *, batch_rows: int = ADBC_BATCH_ROWS) -> dict[str, pa.Table]:
+def _extract_postgresql(connection: Any) -> dict[str, pa.Table]:
+    """Every extract on one ADBC PostgreSQL connection, in one repeatable-read snapshot."""
     from adbc_driver_manager import Error as AdbcError
-    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.dialects import postgresql
 
-    dialect = (sqlite if backend == "sqlite" else postgresql).dialect()
+    dialect = postgresql.dialect()
     out: dict[str, pa.Table] = {}
     with connection:
         cursor = connection.cursor()
-        if backend == "postgresql":  # one snapshot for every extract, as in a nightly job
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        else:
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         for name, statement in _extracts().items():
             schema = STORE_SCHEMAS[name]
-            typed = _typed_select(statement, schema, sqlite=backend == "sqlite")
+            typed = _typed_select(statement, schema, sqlite=False)
             sql = str(typed.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
             try:
                 cursor.execute(sql)
                 raw = cursor.fetch_arrow_table()
-            except (AdbcError, OSError):  # a type mismatch surfaces as Arrow's OSError
+            except (AdbcError, OSError):
                 continue  # the session path reads this table (see _extract_adbc)
             arrays = [_conform(raw.column(i), field.type) for i, field in enumerate(schema)]
             out[name] = pa.Table.from_arrays(arrays, schema=schema)
