@@ -177,10 +177,15 @@ class TestLabPage:
         assert "组合实验室" in zh.text and "<svg" in zh.text
         assert body["machine"]["rationale_zh"] in zh.text.replace("&#39;", "'")
         assert 'id="backtest-line"' in zh.text and 'data-scenario="gfc"' in zh.text
+        comparison = body["evidence"]["comparison"]
+        if comparison is not None:  # every holding of the client has NAV history
+            assert 'id="risk-return-chart"' in zh.text and comparison["sentence_zh"] in zh.text
         client.put("/api/v1/me/locale", json={"locale": "en"}, headers=headers)
         en = client.get(f"/clients/{parties[0]}/lab?proposal={body['id']}")
         assert en.status_code == 200
         assert "Portfolio lab" in en.text and "<svg" in en.text and "Stress tests" in en.text
+        if comparison is not None:
+            assert comparison["sentence_en"] in en.text.replace("&#39;", "'")
         rationale = body["machine"]["rationale_en"]
         assert rationale.replace("'", "&#39;") in en.text or rationale in en.text
         client.put("/api/v1/me/locale", json={"locale": "zh-CN"}, headers=headers)

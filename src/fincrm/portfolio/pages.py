@@ -74,6 +74,25 @@ class StressGroup:
     bars: list[StressBar]
 
 
+SCATTER_WIDTH, SCATTER_HEIGHT = 320, 180  # px of the risk/return plot area
+
+
+def scatter_points(chart: dict[str, Any]) -> list[tuple[str, float, float, float, float]]:
+    """(label, x px, y px, volatility, return) of each point, volatility from 0 to the largest
+    (plus a margin) left to right and return bottom to top (0 included)."""
+    points = chart.get("points", [])
+    if not points:
+        return []
+    xs, ys = [p["x"] for p in points], [p["y"] for p in points]
+    x_max = max(max(xs), 0.01) * 1.2
+    y_lo, y_hi = min(min(ys), 0.0), max(max(ys), 0.01) * 1.2
+    return [
+        (p["label"], p["x"] / x_max * SCATTER_WIDTH,
+         SCATTER_HEIGHT - (p["y"] - y_lo) / (y_hi - y_lo) * SCATTER_HEIGHT, p["x"], p["y"])
+        for p in points
+    ]  # fmt: skip
+
+
 def stress_chart(rows: list[dict[str, Any]]) -> list[StressGroup]:
     """One group per scenario, one horizontal bar per series, length = size of the maximum drawdown."""
     worst = max(
@@ -144,6 +163,8 @@ def _lab(
         context["stress"] = stress_chart(ev.get("stress", []))
         backtest = ev.get("backtest")
         context["backtest_path"] = line_path(backtest["values"]) if backtest else ("", 0.0, 0.0)
+        comparison = ev.get("comparison")
+        context["scatter"] = scatter_points(comparison["chart"]) if comparison else []
         context["actions"] = allowed_actions(me.role, shown.status)
         context["amounts"] = {
             c: (shown.invest_amount * Decimal(str(w))).quantize(Decimal("0.01"))

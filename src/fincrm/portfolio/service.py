@@ -30,7 +30,7 @@ from fincrm.clients.repository import readable_parties
 from fincrm.config import Settings
 from fincrm.errors import FieldError, InputError, NotFound, PermissionDenied
 from fincrm.lake.analytics import connect
-from fincrm.portfolio import allocation, disclosure, scenarios, stress, suitability
+from fincrm.portfolio import allocation, compare, disclosure, scenarios, stress, suitability
 from fincrm.portfolio.models import (
     ACCEPTED,
     COMPLIANCE_CHECKED,
@@ -267,6 +267,7 @@ def _evidence(
         }
         returns = window.pct_change().dropna().to_numpy()
         out["monte_carlo"] = stress.monte_carlo(returns, w, paths=MONTE_CARLO_PATHS, seed=0)
+    out["comparison"] = _comparison(nav, products, proposed, current_w)
     verdicts = {}
     for code in sorted(set(proposed) | set(current_w)):
         p = products.get(code)
@@ -283,6 +284,40 @@ def _evidence(
     out["disclosure"] = _jsonable(disclosure.disclose(lines))
     out["current_weights"] = {c: round(w, 6) for c, w in current_w.items()}
     return out
+
+
+def _comparison(
+    nav: pd.DataFrame,
+    products: dict[str, ProductFacts],
+    proposed: dict[str, float],
+    current: dict[str, float],
+) -> dict[str, Any] | None:
+    """Proposal against current holdings per unit of risk, over the NAV history both can be valued
+    on (quarterly rebalanced): return, volatility, maximum drawdown, a sentence in each language and
+    a risk/return scatter. None when either cannot be valued over at least 60 days."""
+    figures = []
+    for label_en, label_zh, weights in (("Proposal", "建议方案", proposed), ("Current", "现有持仓", current)):
+        codes = [c for c in weights if weights[c] > 0 and c in products and products[c].series in nav.columns]
+        if not codes or sum(weights[c] for c in codes) < 0.999:
+            return None  # a holding without NAV history: no fair comparison
+        window = nav[[products[c].series for c in codes]].dropna()
+        if len(window) < 60:
+            return None
+        w = {products[c].series: weights[c] for c in codes}
+        summary = stress.backtest_summary(stress.backtest(window, w, rebalance="quarterly"))
+        figures.append((label_en, label_zh, summary))
+    (pe, pz, p), (ce, cz, c) = figures
+    en = compare.compare(
+        compare.RiskReturn(pe, p["annual_return"], p["volatility"], max_drawdown=p["max_drawdown"]),
+        compare.RiskReturn(ce, c["annual_return"], c["volatility"], max_drawdown=c["max_drawdown"]),
+    )
+    zh = compare.compare(
+        compare.RiskReturn(pz, p["annual_return"], p["volatility"], max_drawdown=p["max_drawdown"]),
+        compare.RiskReturn(cz, c["annual_return"], c["volatility"], max_drawdown=c["max_drawdown"]),
+    )
+    return {"sentence_en": en.sentence_en, "sentence_zh": zh.sentence_zh, "better": en.better,
+            "per_unit_risk": [en.per_unit_risk_a, en.per_unit_risk_b], "chart": en.chart,
+            "proposal": p, "current": c}  # fmt: skip
 
 
 def _jsonable(value: Any) -> Any:
@@ -447,7 +482,8 @@ def override_proposal(
     investor, _ = _investor(session, party)
     products = _products(session)
     current = _holdings(session, party)
-    nav = _prices(settings, sorted({products[c].series for c in after if products[c].series}), now.date())
+    held = [c for c in set(after) | set(current) if c in products and products[c].series]
+    nav = _prices(settings, sorted({products[c].series for c in held}), now.date())
     evidence = _evidence(
         settings, products, current, after, nav, investor, now.date(), proposal.invest_amount
     )

@@ -219,3 +219,16 @@ class TestAcknowledgement:
                                  reason="signed risk warning, branch visit", now=NOW)  # fmt: skip
         service.advance_proposal(s, users["rm001"], proposal.id, "present", now=NOW)
         assert proposal.status == "presented"
+
+
+class TestComparison:
+    def test_proposal_and_current_holdings_compared_per_unit_of_risk(self, lab) -> None:
+        proposal = create(lab)
+        comparison = json.loads(proposal.evidence)["comparison"]
+        assert comparison is not None, "the demo client's holdings all have NAV history"
+        p, c = comparison["proposal"], comparison["current"]
+        assert [pt["x"] for pt in comparison["chart"]["points"]] == [p["volatility"], c["volatility"]]
+        assert f"{p['annual_return']:.1%}".rstrip("0").rstrip(".") in comparison["sentence_en"] or comparison[
+            "sentence_en"
+        ].startswith(f"{p['annual_return'] * 100:.1f}".rstrip("0").rstrip("."))
+        assert comparison["sentence_zh"].startswith("年化")
