@@ -20,11 +20,13 @@ from fincrm.portfolio.schemas import (
     WeightsCheck,
     WeightsCheckRead,
 )
+from fincrm.portfolio.service import MAX_ID
 from fincrm.web.context import CSRF_HEADER, Web, resolve
 
 router = APIRouter(tags=["portfolio"])
 WebDep = Annotated[Web, Depends(resolve)]
 PartyNo = Annotated[str, Path(min_length=1, max_length=32)]
+ProposalId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
 
 
@@ -53,7 +55,7 @@ def list_proposals(web: WebDep, party_no: PartyNo) -> list[ProposalRead]:
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalRead)
-def get_proposal(web: WebDep, proposal_id: int) -> ProposalRead:
+def get_proposal(web: WebDep, proposal_id: ProposalId) -> ProposalRead:
     me = web.require()
     with web.uow() as session:
         proposal, events = service.get_proposal(session, me, proposal_id)
@@ -62,7 +64,7 @@ def get_proposal(web: WebDep, proposal_id: int) -> ProposalRead:
 
 @router.post("/proposals/{proposal_id}/check", response_model=WeightsCheckRead)
 def check_weights(
-    web: WebDep, proposal_id: int, body: WeightsCheck, x_csrf_token: CsrfHeader = None
+    web: WebDep, proposal_id: ProposalId, body: WeightsCheck, x_csrf_token: CsrfHeader = None
 ) -> WeightsCheckRead:
     """Suitability and limits of edited weights, saving nothing (for live feedback while typing)."""
     me = web.require()
@@ -75,7 +77,7 @@ def check_weights(
 
 @router.post("/proposals/{proposal_id}/override", response_model=ProposalRead)
 def override_proposal(
-    web: WebDep, proposal_id: int, body: ProposalOverride, x_csrf_token: CsrfHeader = None
+    web: WebDep, proposal_id: ProposalId, body: ProposalOverride, x_csrf_token: CsrfHeader = None
 ) -> ProposalRead:
     """The RM's weights replace the draft's; the reason and the diff are kept and compliance must check it."""
     me = web.require()
@@ -90,7 +92,7 @@ def override_proposal(
 
 @router.post("/proposals/{proposal_id}/actions", response_model=ProposalRead)
 def advance_proposal(
-    web: WebDep, proposal_id: int, body: ProposalAction, x_csrf_token: CsrfHeader = None
+    web: WebDep, proposal_id: ProposalId, body: ProposalAction, x_csrf_token: CsrfHeader = None
 ) -> ProposalRead:
     """One review step: review, approve, reject (with a reason), present, accept or decline."""
     me = web.require()

@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fincrm.access.domain import Role
 from fincrm.errors import FieldError, InputError
 from fincrm.portfolio import service
 from fincrm.portfolio.schemas import ProposalRead
+from fincrm.portfolio.service import MAX_ID
 from fincrm.web.context import Web, resolve
 from fincrm.web.labels import N_
 from fincrm.web.render import render
+
+ProposalId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 router = APIRouter(include_in_schema=False)
 WebDep = Annotated[Web, Depends(resolve)]
@@ -183,7 +186,9 @@ def _back(party_no: str, proposal_id: int) -> RedirectResponse:
 
 
 @router.get("/clients/{party_no}/lab", response_class=HTMLResponse)
-def lab_page(web: WebDep, party_no: str, proposal: Annotated[int | None, Query(ge=1)] = None) -> Response:
+def lab_page(
+    web: WebDep, party_no: str, proposal: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
+) -> Response:
     return _lab(web, party_no, proposal)
 
 
@@ -220,7 +225,9 @@ def create_proposal_page(
 
 
 @router.post("/clients/{party_no}/lab/proposals/{proposal_id}/override")
-async def override_proposal_page(web: WebDep, party_no: str, proposal_id: int, request: Request) -> Response:
+async def override_proposal_page(
+    web: WebDep, party_no: str, proposal_id: ProposalId, request: Request
+) -> Response:
     """Weights come as ``w_<code>`` fields in percent (the form shows percentages)."""
     me = web.require()
     form = await request.form()
@@ -249,7 +256,7 @@ async def override_proposal_page(web: WebDep, party_no: str, proposal_id: int, r
 def advance_proposal_page(
     web: WebDep,
     party_no: str,
-    proposal_id: int,
+    proposal_id: ProposalId,
     action: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     next_page: Annotated[str, Form(alias="next")] = "",

@@ -55,6 +55,7 @@ CLASS_SERIES = {  # asset class -> index series replayed in stress tests (market
     "real_estate": "CSI_REITS", "alternative": None,
 }  # fmt: skip
 BENCHMARK_SERIES = "CSI300"
+MAX_ID = 2**63 - 1  # largest id a BIGINT column holds; larger path ids are refused at the edge
 WEIGHT_TOLERANCE = 1e-6  # weights must sum to 1 within this
 MONTE_CARLO_PATHS = 2_000
 METHODS = ("target_risk", "max_sharpe", "min_volatility", "risk_parity")
