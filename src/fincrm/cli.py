@@ -805,3 +805,117 @@ def portfolio_metrics(
 
     result = run_guarded(work)
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def _acting_user(c: Context, session: Any, username: str) -> Any:
+    from sqlalchemy import select
+
+    from fincrm.access.models import User
+    from fincrm.access.service import principal_of
+    from fincrm.errors import InputError
+
+    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    if user is None or not user.is_active:
+        raise InputError(f"--as {username!r}: no active staff user of that name")
+    return principal_of(user, ip="cli")
+
+
+def _print_proposal(read: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(read.model_dump_json(indent=2))
+        return
+    out.print(
+        f"proposal {read.id} for {read.party_no}: {read.status}, {read.method}, {read.effective_risk}, "
+        f"{read.invest_amount} {read.currency}", highlight=False, soft_wrap=True,
+    )  # fmt: skip
+    for code, weight in sorted(read.weights.items(), key=lambda kv: -kv[1]):
+        out.print(f"  {code:<10} {weight:>8.2%}", highlight=False)
+    out.print(read.machine.get("rationale_en", ""), highlight=False, soft_wrap=True)
+    for row in read.evidence.get("stress", []):
+        mine = (row.get("proposal") or {}).get("max_drawdown")
+        bench = (row.get("benchmark") or {}).get("max_drawdown")
+        out.print(
+            f"  stress {row['key']:<12} proposal {'-' if mine is None else f'{mine:.1%}'}"
+            f"  benchmark {'-' if bench is None else f'{bench:.1%}'}", highlight=False,
+        )  # fmt: skip
+
+
+@portfolio_app.command("propose")
+def portfolio_propose(
+    ctx: typer.Context,
+    party_no: Annotated[str, typer.Argument(help="Client number")],
+    amount: Annotated[str, typer.Option("--amount", help="Amount to invest, reporting currency")],
+    acting: Annotated[str, typer.Option("--as", help="Username of the RM or team lead proposing")],
+    method: Annotated[
+        str, typer.Option("--method", help="target_risk, max_sharpe, min_volatility or risk_parity")
+    ] = "target_risk",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the proposal as JSON")] = False,
+) -> None:
+    """Propose an allocation for a client (stored as a draft with its stress tests and disclosure)."""
+    from datetime import UTC, datetime
+    from decimal import Decimal, InvalidOperation
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.errors import InputError
+    from fincrm.portfolio import service
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        try:
+            value = Decimal(amount)
+        except InvalidOperation:
+            raise InputError(f"--amount must be a number, got {amount!r}") from None
+        with unit_of_work(c.sessions) as session:
+            me = _acting_user(c, session, acting)
+            now = datetime.now(UTC)
+            proposal = service.create_proposal(
+                session, me, party_no, settings=c.settings, invest_amount=value, method=method, now=now
+            )
+            return service.read_proposal(session, proposal, service.get_proposal(session, me, proposal.id)[1])
+
+    _print_proposal(run_guarded(work), as_json)
+
+
+@portfolio_app.command("act")
+def portfolio_act(
+    ctx: typer.Context,
+    proposal_id: Annotated[int, typer.Argument(help="Proposal number")],
+    action: Annotated[
+        str, typer.Argument(help="review, approve, reject, acknowledge, present, accept or decline")
+    ],
+    acting: Annotated[str, typer.Option("--as", help="Username of the person taking the step")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (required to reject or acknowledge)")] = "",
+) -> None:
+    """Take one review step on a proposal (audited as the user named by --as)."""
+    from datetime import UTC, datetime
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.portfolio import service
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            me = _acting_user(c, session, acting)
+            proposal = service.advance_proposal(
+                session, me, proposal_id, action, reason=reason, now=datetime.now(UTC)
+            )
+            return proposal.id, proposal.status
+
+    number, status = run_guarded(work)
+    out.print(f"proposal {number}: {status}", highlight=False)
+
+
+@portfolio_app.command("scenarios")
+def portfolio_scenarios(ctx: typer.Context) -> None:
+    """List the stress scenarios as JSON: the built-in windows and the institution's own."""
+    import json
+
+    from fincrm.portfolio import service
+
+    c = _ctx(ctx)
+    library = run_guarded(lambda: service.scenario_library(c.settings))
+    typer.echo(json.dumps([s.as_dict() for s in library.values()], ensure_ascii=False, indent=2))

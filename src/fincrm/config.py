@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="YAML file of the benefit catalogue per tier; the built-in catalogue "
         "(docs/intelligence.md) when unset.",
     )
+    scenarios_path: Path | None = Field(
+        None,
+        description="YAML list of the institution's own stress scenarios (key, name_zh, name_en, start, "
+        "end, shocks per asset class), added to the built-in historical windows (docs/portfolio.md).",
+    )
     timezone: str = Field(
         "Asia/Shanghai",
         description="Business timezone for dates shown to people and for day boundaries; "

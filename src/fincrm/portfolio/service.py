@@ -207,6 +207,62 @@ def _needs(
     return floor, why_en, why_zh, caps, reasons_en, reasons_zh
 
 
+def scenario_library(settings: Settings) -> dict[str, scenarios.Scenario]:
+    """The built-in historical windows plus the institution's own (``FINCRM_SCENARIOS_PATH``).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or an entry is invalid; every problem is located as
+        (file, entry number, field) and the whole file is refused.
+    """
+    library = dict(scenarios.SCENARIOS)
+    path = settings.scenarios_path
+    if path is None:
+        return library
+    import yaml
+
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"{path}: cannot read the scenarios file: {exc}") from exc
+    if not isinstance(entries, list):
+        raise InputError(f"{path}: expected a list of scenarios (key, name_zh, name_en, start, end, shocks)")
+    problems: list[FieldError] = []
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            problems.append(FieldError((path.name, number), "each scenario is a mapping", entry))
+            continue
+        try:
+            scenario = scenarios.custom_scenario(
+                str(entry.get("key", "")), str(entry.get("name_zh", "")), str(entry.get("name_en", "")),
+                _day(entry.get("start")), _day(entry.get("end")), dict(entry.get("shocks") or {}),
+            )  # fmt: skip
+        except InputError as exc:
+            problems += [FieldError((path.name, number, *e.loc), e.msg, e.input) for e in exc.errors] or [
+                FieldError((path.name, number), exc.message)
+            ]
+            continue
+        if scenario.key in library:
+            problems.append(
+                FieldError((path.name, number, "key"), "already used by another scenario", scenario.key)
+            )
+            continue
+        library[scenario.key] = scenario
+    if problems:
+        raise InputError(f"{path}: {len(problems)} problem(s) in the scenarios file", errors=problems)
+    return library
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 # ----- computing -----------------------------------------------------------------------------
 
 
@@ -227,7 +283,7 @@ def _evidence(
     mapping = {k: (v if v in index.columns else None) for k, v in CLASS_SERIES.items()}
     total = sum(current.values())
     current_w = {c: v / total for c, v in current.items()} if total > 0 else {}
-    library = dict(scenarios.SCENARIOS)
+    library = scenario_library(settings)
     bench = index[BENCHMARK_SERIES].dropna() if BENCHMARK_SERIES in index.columns else pd.Series(dtype=float)
     if len(bench) > 2:  # the worst fall of the benchmark in the imported history, replayed
         peak = bench.cummax()
