@@ -139,6 +139,8 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         row(200, 404, 200, 403, 403, 403), json=lambda c: {"action": "review"}
     ),
     ("GET", "/api/v1/compliance/proposals"): Expect(row(403, 403, 403, 403, 200, 403)),
+    # product facts only, no client data: every signed-in staff member
+    ("GET", "/api/v1/products/compare"): Expect(staff(), params=lambda c: {"codes": "BF001,EF001"}),
 }
 
 

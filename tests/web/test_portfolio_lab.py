@@ -226,3 +226,37 @@ class TestLabPage:
     def test_compliance_queue_page_is_for_compliance(self, app_client) -> None:
         client, _ = client_as(app_client, "rm001")
         assert client.get("/compliance/proposals").status_code == 403
+
+
+class TestCompareProducts:
+    def test_products_ranked_per_unit_of_risk_with_a_sentence(self, app_client) -> None:
+        client, _ = client_as(app_client, "rm001")
+        result = client.get("/api/v1/products/compare", params={"codes": "BF001,EF001,GLD001"})
+        assert result.status_code == 200, result.text
+        body = result.json()
+        ranked = body["products"]
+        assert [p["rank"] for p in ranked] == [1, 2, 3] and body["days"] >= 60
+        ratios = [p["per_unit_risk"] for p in ranked]
+        assert ratios == sorted(ratios, reverse=True)
+        top = ranked[0]
+        assert body["sentence_en"].startswith(
+            f"{top['annual_return'] * 100:.2f}".rstrip("0").rstrip(".") + "% a year"
+        )
+        assert {p["label"] for p in body["chart"]["points"]} == {"BF001", "EF001", "GLD001"}
+
+    def test_an_unknown_product_or_a_single_code_is_a_named_error(self, app_client) -> None:
+        client, _ = client_as(app_client, "rm001")
+        unknown = client.get("/api/v1/products/compare", params={"codes": "BF001,NOPE"})
+        assert unknown.status_code == 422 and "NOPE" in unknown.json()["error"]
+        single = client.get("/api/v1/products/compare", params={"codes": "BF001"})
+        assert single.status_code == 422
+
+    def test_the_compare_page_renders_in_both_languages(self, app_client) -> None:
+        client, headers = client_as(app_client, "rm001")
+        zh = client.get("/products/compare", params={"codes": "BF001,EF001"})
+        assert zh.status_code == 200 and 'id="compare-chart"' in zh.text and "产品比较" in zh.text
+        assert 'data-code="BF001"' in zh.text and 'id="compare-sentence"' in zh.text
+        client.put("/api/v1/me/locale", json={"locale": "en"}, headers=headers)
+        en = client.get("/products/compare", params={"codes": "BF001,NOPE"})
+        assert en.status_code == 422 and "NOPE" in en.text and "Compare products" in en.text
+        client.put("/api/v1/me/locale", json={"locale": "zh-CN"}, headers=headers)

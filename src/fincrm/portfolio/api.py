@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path
+from fastapi import APIRouter, Depends, Header, Path, Query
 
 from fincrm.portfolio import service
 from fincrm.portfolio.schemas import (
@@ -28,6 +28,19 @@ WebDep = Annotated[Web, Depends(resolve)]
 PartyNo = Annotated[str, Path(min_length=1, max_length=32)]
 ProposalId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
+
+
+@router.get("/products/compare")
+def compare_products(
+    web: WebDep,
+    codes: Annotated[str, Query(min_length=1, max_length=300, description="comma-separated codes")],
+) -> dict:
+    """Products side by side: return, volatility, Sharpe, maximum drawdown, ranked per unit of risk."""
+    me = web.require()
+    with web.uow() as session:
+        return service.compare_products(
+            session, me, codes.split(","), settings=web.settings, on=web.now().date()
+        )
 
 
 @router.post("/clients/{party_no}/proposals", response_model=ProposalRead, status_code=201)

@@ -448,14 +448,16 @@ def _target_risk(mu, cov, lo, hi, groups, max_volatility, linear) -> np.ndarray:
             "target_risk needs max_volatility (the risk budget)",
             errors=[FieldError(("max_volatility",), "required for target_risk")],
         )
+    # The highest return the limits allow is a linear programme (milliseconds); when its
+    # volatility is within the cap it is the answer, and the quadratic solves are skipped.
+    best = _feasible(mu.size, linear, objective=-mu)
+    top = np.clip(best.x, 0.0, None)
+    if _volatility(top / top.sum(), cov) <= max_volatility:
+        return top / top.sum()
     floor = _min_volatility(mu, cov, lo, hi, groups)
     _check_volatility_cap(floor, cov, max_volatility, linear)
     if _volatility(floor, cov) >= max_volatility - CONSTRAINT_TOL:
         return floor
-    best = _feasible(mu.size, linear, objective=-mu)  # the highest return the limits allow
-    top = np.clip(best.x, 0.0, None)
-    if _volatility(top / top.sum(), cov) <= max_volatility:
-        return top / top.sum()  # the cap does not bind: the best the limits allow
     return _solve(
         _efficient_frontier(mu, cov, lo, hi, groups), "efficient_risk", target_volatility=max_volatility
     )

@@ -280,3 +280,21 @@ def compliance_queue_page(web: WebDep) -> Response:
     with web.uow() as session:
         queue = [service.read_proposal(session, p) for p in service.compliance_queue(session, me)]
     return render(web, "portfolio/queue.html", {"queue": queue, "ll": LAB_LABELS})
+
+
+@router.get("/products/compare", response_class=HTMLResponse)
+def compare_products_page(web: WebDep, codes: Annotated[str, Query(max_length=300)] = "") -> Response:
+    """Products side by side per unit of risk (a form; the result when codes are given)."""
+    web.require()
+    result, error = None, None
+    if codes.strip():
+        try:
+            with web.uow() as session:
+                result = service.compare_products(
+                    session, web.require(), codes.split(","), settings=web.settings, on=web.now().date()
+                )
+        except InputError as exc:
+            error = exc.message
+    context = {"codes": codes, "result": result, "error": error,
+               "scatter": scatter_points(result["chart"]) if result else []}  # fmt: skip
+    return render(web, "portfolio/compare.html", context, status=422 if error else 200)

@@ -676,3 +676,61 @@ def read_proposal(
     party = session.get(Party, proposal.party_id)
     actors = {e.actor_id: session.get(User, e.actor_id).username for e in events or [] if e.actor_id}
     return ProposalRead.of(proposal, party.party_no, events, actors)
+
+
+MAX_COMPARED = 8  # products compared at once
+
+
+def compare_products(
+    session: Session, principal: Principal, codes: list[str], *, settings: Settings, on: date
+) -> dict[str, Any]:
+    """Products side by side by return, volatility, Sharpe and maximum drawdown over the NAV
+    history they share (up to ``HISTORY_DAYS``), ranked by return per unit of risk, with a sentence
+    in each language for the best two and a risk/return scatter. No client data is read.
+
+    Raises
+    ------
+    InputError
+        Fewer than two or more than ``MAX_COMPARED`` codes, an unknown product, or too little
+        common price history (fewer than 60 days), each named.
+    """
+    from fincrm.portfolio import metrics
+
+    del principal  # any signed-in staff member may compare products
+    wanted = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
+    if not 2 <= len(wanted) <= MAX_COMPARED:
+        raise InputError(f"compare 2 to {MAX_COMPARED} products, got {len(wanted)}",
+                         errors=[FieldError(("codes",), "2 to 8 product codes", codes)])  # fmt: skip
+    products = _products(session)
+    unknown = [c for c in wanted if c not in products or not products[c].series]
+    if unknown:
+        raise InputError(f"unknown products or products without a price series: {', '.join(unknown)}",
+                         errors=[FieldError(("codes", c), "unknown or no price series", c) for c in unknown])  # fmt: skip
+    nav = _prices(settings, [products[c].series for c in wanted], on)
+    missing = [c for c in wanted if products[c].series not in nav.columns]
+    window = nav[[products[c].series for c in wanted if c not in missing]].dropna()
+    if missing or len(window) < 60:
+        raise InputError(f"too little common price history to compare ({len(window)} days): "
+                         f"{', '.join(missing) or 'the products share fewer than 60 days'}")  # fmt: skip
+    returns = metrics.simple_returns(window.to_numpy())
+    annual, vol = metrics.annual_return(returns), metrics.annual_volatility(returns)
+    sharpe, drawdown = metrics.sharpe_ratio(returns), metrics.max_drawdown(returns)
+    items = [
+        compare.RiskReturn(code, float(annual[i]), float(vol[i]), float(sharpe[i]), float(drawdown[i]))
+        for i, code in enumerate(wanted)
+    ]
+    ranked = compare.compare_many(items)
+    first, second = ranked[0].item, ranked[1].item
+    pair = compare.compare(first, second)
+    return {
+        "from": window.index[0].date().isoformat(), "to": window.index[-1].date().isoformat(), "days": len(window),
+        "products": [
+            {"rank": r.rank, "code": r.item.name, "name": products[r.item.name].name,
+             "name_en": products[r.item.name].name_en, "annual_return": r.item.annual_return,
+             "volatility": r.item.volatility, "sharpe": _jsonable(r.item.sharpe),
+             "max_drawdown": r.item.max_drawdown, "per_unit_risk": _jsonable(r.per_unit_risk)}
+            for r in ranked
+        ],
+        "sentence_zh": pair.sentence_zh, "sentence_en": pair.sentence_en,
+        "chart": _jsonable(compare.scatter_chart(items)),
+    }  # fmt: skip
