@@ -64,14 +64,17 @@ def list_proposals(web: WebDep, party_no: PartyNo) -> list[ProposalRead]:
     """The client's proposals, newest first (without their event trails)."""
     me = web.require()
     with web.uow() as session:
-        return [service.read_proposal(session, p) for p in service.list_proposals(session, me, party_no)]
+        return [
+            service.read_proposal(session, p)
+            for p in service.list_proposals(session, me, party_no, now=web.now())
+        ]
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalRead)
 def get_proposal(web: WebDep, proposal_id: ProposalId) -> ProposalRead:
     me = web.require()
     with web.uow() as session:
-        proposal, events = service.get_proposal(session, me, proposal_id)
+        proposal, events = service.get_proposal(session, me, proposal_id, now=web.now())
         return service.read_proposal(session, proposal, events)
 
 
@@ -123,4 +126,6 @@ def compliance_queue(web: WebDep) -> list[ProposalRead]:
     """Reviewed proposals with an override or a suitability mismatch, oldest first (compliance only)."""
     me = web.require()
     with web.uow() as session:
-        return [service.read_proposal(session, p) for p in service.compliance_queue(session, me)]
+        return [
+            service.read_proposal(session, p) for p in service.compliance_queue(session, me, now=web.now())
+        ]

@@ -146,11 +146,14 @@ def _lab(
 ) -> HTMLResponse:
     me = web.require()
     with web.uow() as session:
-        proposals = [service.read_proposal(session, p) for p in service.list_proposals(session, me, party_no)]
+        proposals = [
+            service.read_proposal(session, p)
+            for p in service.list_proposals(session, me, party_no, now=web.now())
+        ]
         shown: ProposalRead | None = None
         chosen = proposal_id or (proposals[0].id if proposals else None)
         if chosen is not None:
-            proposal, events = service.get_proposal(session, me, chosen)
+            proposal, events = service.get_proposal(session, me, chosen, now=web.now())
             shown = service.read_proposal(session, proposal, events)
     context: dict[str, Any] = {
         "party_no": party_no, "proposals": proposals, "pr": shown, "error": error, "ll": LAB_LABELS,
@@ -278,7 +281,9 @@ def advance_proposal_page(
 def compliance_queue_page(web: WebDep) -> Response:
     me = web.require()
     with web.uow() as session:
-        queue = [service.read_proposal(session, p) for p in service.compliance_queue(session, me)]
+        queue = [
+            service.read_proposal(session, p) for p in service.compliance_queue(session, me, now=web.now())
+        ]
     return render(web, "portfolio/queue.html", {"queue": queue, "ll": LAB_LABELS})
 
 

@@ -615,10 +615,12 @@ def advance_proposal(
     return proposal
 
 
-def compliance_queue(session: Session, principal: Principal) -> list[Proposal]:
-    """Reviewed proposals with an override or a suitability mismatch, oldest first."""
+def compliance_queue(session: Session, principal: Principal, *, now: datetime) -> list[Proposal]:
+    """Reviewed proposals with an override or a suitability mismatch, oldest first (the view is
+    audited: it shows clients' amounts)."""
     if principal.role != Role.COMPLIANCE:
         raise PermissionDenied("the review queue is for compliance")
+    audit.append(session, principal, "proposal.queue", at=now)
     return list(session.scalars(
         select(Proposal).where(Proposal.status == RM_REVIEWED, Proposal.needs_compliance.is_(True))
         .order_by(Proposal.updated_at, Proposal.id)
@@ -626,17 +628,24 @@ def compliance_queue(session: Session, principal: Principal) -> list[Proposal]:
 
 
 def get_proposal(
-    session: Session, principal: Principal, proposal_id: int
+    session: Session, principal: Principal, proposal_id: int, *, now: datetime | None = None
 ) -> tuple[Proposal, list[ProposalEvent]]:
+    """A proposal and its trail. A view (``now`` given) is audited; callers that have just
+    written the proposal (and audited that) pass no ``now``."""
     proposal = _proposal(session, principal, proposal_id)
+    if now is not None:
+        audit.append(session, principal, "proposal.read", at=now, party_id=proposal.party_id,
+                     detail=f"proposal {proposal.id}")  # fmt: skip
     events = list(session.scalars(
         select(ProposalEvent).where(ProposalEvent.proposal_id == proposal.id).order_by(ProposalEvent.id)
     ))  # fmt: skip
     return proposal, events
 
 
-def list_proposals(session: Session, principal: Principal, party_no: str) -> list[Proposal]:
+def list_proposals(session: Session, principal: Principal, party_no: str, *, now: datetime) -> list[Proposal]:
+    """The client's proposals, newest first (audited as a read of the client)."""
     party = _party(session, principal, party_no)
+    audit.append(session, principal, "proposal.list", at=now, party_id=party.id)
     return list(session.scalars(
         select(Proposal).where(Proposal.party_id == party.id).order_by(Proposal.created_at.desc(), Proposal.id.desc())
     ))  # fmt: skip

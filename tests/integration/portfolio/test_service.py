@@ -149,9 +149,9 @@ class TestOverrideAndReview:
             service.advance_proposal(s, users["rm001"], proposal.id, "approve", now=NOW)
         service.advance_proposal(s, users["rm001"], proposal.id, "review", now=NOW)
         assert proposal.status == "rm_reviewed"
-        assert proposal.id in [p.id for p in service.compliance_queue(s, users["compliance01"])]
+        assert proposal.id in [p.id for p in service.compliance_queue(s, users["compliance01"], now=NOW)]
         with pytest.raises(PermissionDenied):
-            service.compliance_queue(s, users["rm001"])
+            service.compliance_queue(s, users["rm001"], now=NOW)
         with pytest.raises(InputError, match="reason"):
             service.advance_proposal(s, users["compliance01"], proposal.id, "reject", now=NOW)
         service.advance_proposal(s, users["compliance01"], proposal.id, "approve", reason="ok", now=NOW)
@@ -163,6 +163,14 @@ class TestOverrideAndReview:
         _, events = service.get_proposal(s, users["rm001"], proposal.id)
         assert [e.action for e in events] == ["created", "override", "review", "approve", "present", "accept"]
         assert proposal.status == "accepted"
+        before = s.scalar(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "proposal.read")
+        )
+        service.get_proposal(s, users["compliance01"], proposal.id, now=NOW)  # a view is audited
+        after = s.scalar(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "proposal.read")
+        )
+        assert after == before + 1
         with pytest.raises(InputError, match="accepted"):
             service.advance_proposal(s, users["rm001"], proposal.id, "decline", now=NOW)
 
