@@ -180,3 +180,35 @@ class TestSegments:
         )
         expect(page.locator("#intelligence #intel-cell")).to_be_visible()
         screenshot(page, "client_360-intelligence")
+
+
+class TestPortfolioLab:
+    def test_an_rm_proposes_sees_the_stress_test_and_overrides_with_a_live_check(
+        self, page: Page, live_workbench: LiveWorkbench
+    ) -> None:
+        sign_in(page, "rm001")
+        for party_no in live_workbench.party_nos("rm001", limit=30):
+            page.goto(f"/clients/{party_no}")
+            page.click("text=组合实验室")
+            page.click("#create-proposal")
+            if page.locator("#proposal").count():  # a client whose questionnaire is still valid
+                break
+        expect(page.locator("#proposal")).to_be_visible()
+        expect(page.locator("#proposal-status")).to_have_text("草稿")
+        expect(page.locator("#rationale")).to_contain_text("客户")
+        expect(page.locator("#stress svg")).to_be_visible()
+        inputs = page.locator("#override-form input[data-code]")
+        held = [inputs.nth(i) for i in range(inputs.count()) if float(inputs.nth(i).input_value()) > 1]
+        assert len(held) >= 2, "the proposal holds at least two products"
+        first, second = held[0], held[1]
+        original = float(first.input_value())
+        first.fill(f"{original + 5:.2f}")  # the weights no longer sum to 100 %
+        expect(page.locator("#check-result")).to_contain_text("not 1")
+        first.fill(f"{original - 1:.2f}")
+        second.fill(f"{float(second.input_value()) + 1:.2f}")
+        expect(page.locator("#check-result")).to_have_text("权重通过检查。")
+        page.fill("#override-form textarea[name=reason]", "客户希望调整配置")
+        page.click("#override-submit")
+        expect(page.locator("#overridden")).to_be_visible()
+        expect(page.locator("#compliance-reasons")).to_be_visible()
+        screenshot(page, "portfolio-lab")
