@@ -56,6 +56,7 @@ CLASS_SERIES = {  # asset class -> index series replayed in stress tests (market
 }  # fmt: skip
 BENCHMARK_SERIES = "CSI300"
 MAX_ID = 2**63 - 1  # largest id a BIGINT column holds; larger path ids are refused at the edge
+MAX_INVEST_AMOUNT = Decimal("9999999999999999.99")  # the largest NUMERIC(18, 2) amount
 WEIGHT_TOLERANCE = 1e-6  # weights must sum to 1 within this
 MONTE_CARLO_PATHS = 2_000
 METHODS = ("target_risk", "max_sharpe", "min_volatility", "risk_parity")
@@ -415,6 +416,11 @@ def create_proposal(
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}",
                          errors=[FieldError(("method",), "unknown method", method)])  # fmt: skip
+    if invest_amount > MAX_INVEST_AMOUNT or invest_amount.as_tuple().exponent < -2:
+        raise InputError(
+            f"invest_amount must have at most 2 decimals and be at most {MAX_INVEST_AMOUNT:,}",
+            errors=[FieldError(("invest_amount",), "too large or too precise", str(invest_amount))],
+        )
     if invest_amount <= 0:
         raise InputError(
             "invest_amount must be positive",

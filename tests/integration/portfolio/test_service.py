@@ -46,17 +46,29 @@ def lab(demo):  # noqa: F811 - the re-imported fixture
     other = select(Party.party_no).where(
         ~Party.id.in_(select(Coverage.party_id).where(Coverage.user_id == rm.user_id))
     )
+
+    def latest_level(party_no: str) -> str:
+        return str(session.scalars(
+            select(RiskAssessment.level).join(Party, Party.id == RiskAssessment.party_id)
+            .where(Party.party_no == party_no)
+            .order_by(RiskAssessment.taken_on.desc(), RiskAssessment.id.desc()).limit(1)
+        ).one())  # fmt: skip
+
+    # a client between C2 and C4: there are products above their level they may buy with a warning
+    mid = next(
+        p for p in session.scalars(valid.order_by(Party.party_no)) if latest_level(p) in ("C2", "C3", "C4")
+    )
     return {
-        "session": session, "settings": settings, "users": users,
+        "session": session, "settings": settings, "users": users, "mid": mid,
         "client": session.scalars(valid.order_by(Party.party_no).limit(1)).one(),
         "expired": session.scalars(expired.order_by(Party.party_no).limit(1)).first(),
         "other": session.scalars(other.order_by(Party.party_no).limit(1)).one(),
     }  # fmt: skip
 
 
-def create(lab, **kwargs):
+def create(lab, party: str = "client", **kwargs):
     return service.create_proposal(
-        lab["session"], lab["users"]["rm001"], lab["client"], settings=lab["settings"],
+        lab["session"], lab["users"]["rm001"], lab[party], settings=lab["settings"],
         invest_amount=Decimal("500000"), now=NOW, **kwargs,
     )  # fmt: skip
 
@@ -103,8 +115,7 @@ class TestCreateProposal:
                                     invest_amount=Decimal("1000"), now=NOW)  # fmt: skip
 
     def test_an_expired_questionnaire_blocks_new_recommendations(self, lab) -> None:
-        if lab["expired"] is None:
-            pytest.skip("the demo book of rm001 has no client with an expired questionnaire")
+        assert lab["expired"] is not None, "the demo book holds clients whose questionnaires have all expired"
         with pytest.raises(InputError, match="blocked"):
             service.create_proposal(lab["session"], lab["users"]["rm001"], lab["expired"], settings=lab["settings"],
                                     invest_amount=Decimal("1000"), now=NOW)  # fmt: skip
@@ -117,6 +128,10 @@ class TestCreateProposal:
             )  # fmt: skip
         with pytest.raises(InputError, match="method"):
             create(lab, method="astrology")
+        for bad in (Decimal("1e18"), Decimal("100.001")):
+            with pytest.raises(InputError, match="invest_amount"):
+                service.create_proposal(lab["session"], lab["users"]["rm001"], lab["client"],
+                                        settings=lab["settings"], invest_amount=bad, now=NOW)  # fmt: skip
 
 
 class TestOverrideAndReview:
@@ -207,9 +222,8 @@ class TestCheckWeights:
 class TestAcknowledgement:
     def test_a_product_above_the_level_needs_the_clients_acknowledgement_before_presenting(self, lab) -> None:
         s, users = lab["session"], lab["users"]
-        proposal = create(lab)
-        if proposal.effective_risk in ("C1", "C5"):
-            pytest.skip("C1 may not buy above its level and C5 has no level above it")
+        proposal = create(lab, party="mid")
+        assert proposal.effective_risk in ("C2", "C3", "C4")
         above = {"C2": "HF003", "C3": "EF001", "C4": "EF003"}[proposal.effective_risk]
         weights = json.loads(proposal.weights)
         top = max(weights, key=weights.get)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,8 +18,9 @@ import pytest
 from fincrm.errors import InputError
 from fincrm.portfolio.allocation import RISK_BUDGETS, AllocationRequest, Candidate, propose
 from fincrm.portfolio.optimize import expected_returns_and_cov, portfolio_performance
+from tests.conftest import SHARED_DATA
 
-DATA = Path("/work/shared/data/pypfopt-tests")
+DATA = SHARED_DATA / "pypfopt-tests"
 TICKERS = {
     "AAPL": "tech",
     "AMZN": "tech",
@@ -29,8 +29,6 @@ TICKERS = {
     "WMT": "consumer",
     "JPM": "finance",
 }
-
-pytestmark = pytest.mark.skipif(not DATA.exists(), reason="shared PyPortfolioOpt test data not present")
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ decimals (checked to half a unit of that rounding plus 1e-6 for the solver: |w -
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,8 +21,9 @@ from fincrm.portfolio.optimize import (
     portfolio_performance,
     risk_contributions,
 )
+from tests.conftest import SHARED_DATA
 
-DATA = Path("/work/shared/data/pypfopt-tests")
+DATA = SHARED_DATA / "pypfopt-tests"
 RF = 0.02
 PERF_TOL = 1e-6  # on annual return, volatility and Sharpe (README values to full precision)
 WEIGHT_TOL = 5e-5 + 1e-6  # README weights are rounded to 4 decimals
@@ -40,8 +39,6 @@ MAX_SHARPE_WEIGHTS = {
     "MA": 0.3535, "FB": 0.2060, "PFE": 0.1957, "BABA": 0.0731, "AAPL": 0.0689, "AMZN": 0.0403,
     "GOOG": 0.0384, "BBY": 0.0132, "SBUX": 0.0108,
 }  # fmt: skip
-
-pytestmark = pytest.mark.skipif(not DATA.exists(), reason="shared PyPortfolioOpt test data not present")
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,8 @@ GFC = SCENARIOS["gfc"]
 @pytest.fixture(scope="module")
 def spx() -> pd.DataFrame:
     """Real S&P 500 daily levels 1999-01-04..2018-12-31 (arch's data set), column ``spx``."""
-    sp500 = pytest.importorskip("arch.data.sp500")
+    import arch.data.sp500 as sp500
+
     return sp500.load()[["Adj Close"]].rename(columns={"Adj Close": "spx"})
 
 
@@ -255,7 +256,8 @@ class TestBacktestSummary:
         assert s["total_return"] == pytest.approx(0.2)
 
     def test_drawdown_matches_empyrical(self) -> None:
-        empyrical = pytest.importorskip("empyrical")
+        import empyrical
+
         values = backtest(_prices(500), {"stock": 0.8, "bond": 0.2})
         daily = values.pct_change().dropna()
         s = backtest_summary(values)
