@@ -81,6 +81,21 @@ class Settings(BaseSettings):
         description="YAML list of the institution's own stress scenarios (key, name_zh, name_en, start, "
         "end, shocks per asset class), added to the built-in historical windows (docs/portfolio.md).",
     )
+    institution_name: str = Field(
+        "示范银行财富管理部",
+        max_length=100,
+        description="Institution name printed on Chinese reports and pages (branding).",
+    )
+    institution_name_en: str = Field(
+        "Demo Bank Wealth Management",
+        max_length=100,
+        description="Institution name printed on English reports and pages.",
+    )
+    brand_color: str = Field(
+        "#8a1c2b",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="Brand colour of report headings and rules, `#rrggbb`.",
+    )
     timezone: str = Field(
         "Asia/Shanghai",
         description="Business timezone for dates shown to people and for day boundaries; "

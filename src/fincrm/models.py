@@ -10,10 +10,11 @@ from fincrm.db.base import Base
 from fincrm.intelligence import models as intelligence_models
 from fincrm.portfolio import models as portfolio_models
 from fincrm.products import models as products_models
+from fincrm.reports import models as reports_models
 
 metadata = Base.metadata
 
 __all__ = [
     "access_models", "clients_models", "intelligence_models", "metadata", "portfolio_models", "products_models",
-    "profile_models",
+    "profile_models", "reports_models",
 ]  # fmt: skip

@@ -40,6 +40,16 @@ RISK_BUDGETS: dict[str, RiskBudget] = {
     "C4": RiskBudget(max_volatility=0.15, max_equity_share=0.7),
     "C5": RiskBudget(max_volatility=0.22, max_equity_share=1.0),
 }
+# The institution's model allocation per risk level (asset class -> share): the target of the
+# asset health check when the client has no accepted proposal. Growth classes stay within each
+# level's ``max_equity_share``; a test checks that they do and that each mix sums to 1.
+MODEL_MIX: dict[str, dict[str, float]] = {
+    "C1": {"cash": 0.30, "bond": 0.70},
+    "C2": {"cash": 0.15, "bond": 0.65, "equity": 0.15, "commodity": 0.05},
+    "C3": {"cash": 0.10, "bond": 0.40, "equity": 0.40, "commodity": 0.05, "real_estate": 0.05},
+    "C4": {"cash": 0.05, "bond": 0.25, "equity": 0.60, "commodity": 0.05, "real_estate": 0.05},
+    "C5": {"cash": 0.05, "bond": 0.10, "equity": 0.70, "commodity": 0.05, "real_estate": 0.05, "alternative": 0.05},
+}
 # Asset classes counted against the equity share cap.
 GROWTH_CLASSES = (AssetClass.EQUITY.value, AssetClass.ALTERNATIVE.value)
 # Rounds of "drop products below their minimum investment, solve again" before giving up.

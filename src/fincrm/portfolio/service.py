@@ -749,3 +749,11 @@ def compare_products(
         "sentence_zh": pair.sentence_zh, "sentence_en": pair.sentence_en,
         "chart": _jsonable(compare.scatter_chart(items)),
     }  # fmt: skip
+
+
+# ----- reads shared with reports ---------------------------------------------------------------
+# The report engine (a capability to the right of this one) reads a client's holdings, the
+# shelf's look-through facts and the investor's risk level exactly as proposals do.
+client_holdings = _holdings
+shelf_facts = _products
+client_investor = _investor

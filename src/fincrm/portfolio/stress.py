@@ -1,4 +1,4 @@
-"""Stress tests, backtests and Monte Carlo of asset-class portfolios. Pure numpy/pandas.
+"""Stress tests, backtests and Monte Carlo of asset-class portfolios. numpy/pandas; replay is a numba kernel.
 
 Conventions:
 
@@ -24,11 +24,12 @@ import numpy as np
 import pandas as pd
 
 from fincrm.errors import FieldError, InputError
+from fincrm.portfolio.kernels import REPLAY_BLOCK, replay_kernel
 from fincrm.portfolio.scenarios import Scenario
 
 TRADING_DAYS_PER_YEAR = 252  # trading days in a year, for annualisation
 WEIGHT_SUM_TOLERANCE = 1e-6  # fraction: how far a weight vector may sum from 1
-REPLAY_CELLS_PER_CHUNK = 1 << 19  # portfolios x days per replay block (4 MiB of float64)
+REPLAY_CELLS_PER_CHUNK = 1 << 19  # portfolios x days per numpy replay block (4 MiB of float64)
 REBALANCE_CHOICES = ("none", "monthly", "quarterly", "annual")
 MONTE_CARLO_METHODS = ("bootstrap", "parametric")
 FAN_POINTS = 52  # points of the Monte Carlo fan chart (about one a week over a year)
@@ -73,9 +74,10 @@ def replay(
 ) -> dict[str, np.ndarray] | dict[str, float | int]:
     """Replay buy-and-hold portfolios along price paths: total return, drawdown, trough day.
 
-    Vectorised over portfolios: a block of portfolios is valued on every day by one product
-    (no BLAS, so no thread oversubscription), the running peak by a cumulative maximum along
-    time. Blocks are cache-sized by default, so a million portfolios run in constant memory.
+    Runs the compiled `fincrm.portfolio.kernels.replay_kernel`: blocks of portfolios in
+    parallel on every core, one pass over the days per block with the running peak and the
+    worst value / peak ratio kept per portfolio, so a million portfolios run in constant
+    extra memory. The first call in a process loads (or, once, compiles) the kernel.
 
     Parameters
     ----------
@@ -85,7 +87,8 @@ def replay(
         (P x A) or (A,): each portfolio's initial value per series, fractions. They need not
         sum to 1: returns are on the initial value ``sum(w)``.
     chunk_size
-        Portfolios per block; default about `REPLAY_CELLS_PER_CHUNK` / T.
+        Portfolios per kernel block (a unit of parallel work); default
+        `fincrm.portfolio.kernels.REPLAY_BLOCK`. It changes speed only, never the figures.
 
     Returns
     -------
@@ -98,8 +101,8 @@ def replay(
     Raises
     ------
     InputError
-        Shapes do not fit, prices are missing or not positive on the first day, or a
-        portfolio has no positive initial value.
+        Shapes do not fit, prices are missing or not positive on the first day, a
+        portfolio has no positive initial value, or ``chunk_size`` is not positive.
 
     Examples
     --------
@@ -110,6 +113,33 @@ def replay(
     """
     p = _check_paths(paths)
     w, single = _check_weights(weights, p.shape[1])
+    if chunk_size is not None and chunk_size < 1:
+        raise _input_error(("chunk_size",), "must be a positive number of portfolios", chunk_size)
+    n_portfolios = w.shape[0]
+    rel = np.ascontiguousarray(p / p[0])  # (T x A), 1 on day 0
+    total = np.empty(n_portfolios)
+    drawdown = np.empty(n_portfolios)
+    trough = np.empty(n_portfolios, dtype=np.int64)
+    replay_kernel(rel, np.ascontiguousarray(w), chunk_size or REPLAY_BLOCK, total, drawdown, trough)
+    if single:
+        return {
+            "total_return": float(total[0]),
+            "max_drawdown": float(drawdown[0]),
+            "trough_index": int(trough[0]),
+        }
+    return {"total_return": total, "max_drawdown": drawdown, "trough_index": trough}
+
+
+def _replay_numpy(
+    paths: np.ndarray, weights: np.ndarray, *, chunk_size: int | None = None
+) -> dict[str, np.ndarray]:
+    """`replay` in plain numpy, blocks of (portfolios x days): the tests' oracle for the kernel.
+
+    Takes 2-D weights and returns arrays; ``chunk_size`` defaults to about
+    `REPLAY_CELLS_PER_CHUNK` / T portfolios.
+    """
+    p = _check_paths(paths)
+    w, _ = _check_weights(weights, p.shape[1])
     n_days, n_portfolios = p.shape[0], w.shape[0]
     rel_t = np.ascontiguousarray((p / p[0]).T)  # (A x T), 1 on day 0
     size = chunk_size or max(64, REPLAY_CELLS_PER_CHUNK // n_days)
@@ -125,12 +155,6 @@ def replay(
         at = ratio.argmin(axis=1)
         trough[lo:hi] = at
         drawdown[lo:hi] = ratio[np.arange(hi - lo), at] - 1.0
-    if single:
-        return {
-            "total_return": float(total[0]),
-            "max_drawdown": float(drawdown[0]),
-            "trough_index": int(trough[0]),
-        }
     return {"total_return": total, "max_drawdown": drawdown, "trough_index": trough}
 
 

@@ -58,6 +58,11 @@ class Product(Base):
     custody_fee_pct: Mapped[Decimal] = mapped_column(RATE_PCT, default=Decimal(0))
     distribution_commission_pct: Mapped[Decimal] = mapped_column(RATE_PCT, default=Decimal(0))
     structure_description: Mapped[str | None] = mapped_column(Text)  # plain language, e.g. tranches
+    structure_description_en: Mapped[str | None] = mapped_column(Text)
+    analogy: Mapped[str | None] = mapped_column(Text)  # plain-language analogy for disclosure (zh)
+    analogy_en: Mapped[str | None] = mapped_column(Text)
+    # JSON list of layers from the most senior down: {name, name_en, share_pct, note, note_en}
+    tranches: Mapped[str | None] = mapped_column(Text)
     price_series_code: Mapped[str | None] = mapped_column(String(32))  # NAV series in market_prices
     on_shelf: Mapped[bool] = mapped_column(default=True)
 

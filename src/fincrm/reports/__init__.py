@@ -1,0 +1,1 @@
+"""Reports: HTML and PDF documents with charts, zh-CN and English."""
