@@ -2,14 +2,15 @@
 
 Ours rather than a library's: stress-testing a whole book means valuing every client
 portfolio on every day of every scenario (1M portfolios x 5 scenarios = 1.38 billion
-portfolio-days). The numpy path (``einsum`` per block, then ``np.maximum.accumulate`` and
-``argmin``) measured 9.1 s, about 6.5 ns per portfolio-day, because it writes and rereads
-the whole (block x T) value matrix three times; the obvious loop calling
-``empyrical.max_drawdown`` per portfolio measured 83 s. `replay_kernel` makes one pass over
-the days with the running state of a block of portfolios in registers and L1 cache; on the
-same machine (2 cores, 2026-11-28) it replays the book in about 0.45 s, about 0.33 ns per
-portfolio-day: 20x the numpy path and about 180x empyrical (``benchmarks/stress.py``,
-``docs/benchmarks.md``).
+portfolio-days, ``benchmarks/stress.py``). Measured on this project's 2-core machine,
+2026-11-28: the numpy replay (``einsum`` per block, then ``np.maximum.accumulate`` and
+``argmin``, kept as ``stress._replay_numpy``) took 9.1-10.7 s, about 7 ns per
+portfolio-day, because it writes and rereads the whole (block x T) value matrix several
+times; the obvious loop calling ``empyrical.max_drawdown`` per portfolio takes 88-102 s.
+`replay_kernel` makes one pass over the days with the running state of a block of
+portfolios in L1 cache and SIMD registers, on both cores: 1.0 s warm, 0.75 ns per
+portfolio-day, about 10x the numpy replay and 87x the empyrical loop, with identical
+figures (``docs/benchmarks.md``).
 
 Conventions are those of `fincrm.portfolio.stress`: float64 throughout, values relative to
 the first day, drawdown as the fall from the running peak (a fraction, never positive).
@@ -21,7 +22,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-REPLAY_BLOCK = 256  # portfolios per kernel block: its running state (4 x 2 KiB) stays in L1
+REPLAY_BLOCK = 256  # portfolios per kernel block: state (5 x 2 KiB) + weights (2 KiB a series) fit L1
 
 
 @numba.njit(parallel=True, cache=True, fastmath=False)
@@ -56,8 +57,8 @@ def replay_kernel(
     n_days, n_series = rel.shape
     n_portfolios = weights.shape[0]
     # Series in groups of 4 (zero-padded: adding 0 * 0 leaves a sum unchanged), so each pass
-    # over a block adds four series to the running sum in registers; the last pass also
-    # updates the peak and the minimum, so the value is never stored and reloaded.
+    # over a block adds four series to the sum in registers; the last pass also updates the
+    # peak and the minimum, so six series cost two passes over the block's state, not seven.
     width = (n_series + 3) // 4 * 4
     last = width - 4
     relp = np.zeros((n_days, width))

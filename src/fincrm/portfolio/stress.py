@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from fincrm.errors import FieldError, InputError
-from fincrm.portfolio.kernels import REPLAY_BLOCK, replay_kernel
 from fincrm.portfolio.scenarios import Scenario
 
 TRADING_DAYS_PER_YEAR = 252  # trading days in a year, for annualisation
@@ -120,6 +119,10 @@ def replay(
     total = np.empty(n_portfolios)
     drawdown = np.empty(n_portfolios)
     trough = np.empty(n_portfolios, dtype=np.int64)
+    # Imported here: loading numba costs 1-2 s, which pages and commands that never stress-test
+    # should not pay.
+    from fincrm.portfolio.kernels import REPLAY_BLOCK, replay_kernel
+
     replay_kernel(rel, np.ascontiguousarray(w), chunk_size or REPLAY_BLOCK, total, drawdown, trough)
     if single:
         return {
