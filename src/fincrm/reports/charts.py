@@ -21,8 +21,9 @@ Conventions
 - ``"amount"`` is compact by language: zh-CN in 万 (1e4) and 亿 (1e8), English in K, M and B.
 - Value axes have 4 to 6 "nice" ticks (steps of 1, 2 or 5 times a power of ten) and always
   span whole steps. Date axes tick on the first day of a month, quarter, half-year or year
-  (``YYYY-MM``; ``YYYY`` when the span exceeds three years; ``YYYY-MM-DD`` for spans of a few
-  weeks).
+  (``YYYY-MM``; ``YYYY`` when the span exceeds three years), or on days or Mondays labelled
+  ``YYYY-MM-DD`` for spans under about three months. Date xs are whole days: a ``datetime``
+  (or pandas ``Timestamp``) is placed on its calendar day.
 - Colours come from the Okabe-Ito palette (safe for the common colour-vision deficiencies), by
   position, unless a series names its own colour.
 - Bad definitions raise :class:`fincrm.errors.InputError` naming the chart title and every
@@ -34,25 +35,30 @@ No maintained Python library emits small, dependency-free, deterministic SVG who
 WeasyPrint sets in our embedded CJK font. matplotlib's SVG backend either converts every glyph
 into paths (the default ``svg.fonttype = "path"``: the text cannot be searched, extracted or
 restyled, and a Chinese label needs a CJK font registered with matplotlib) or, with
-``svg.fonttype = "none"``, still needs the font registered for layout. It is also much slower and
-larger. Measured on this machine (Python 3.11, matplotlib 3.10.7, one 250-point line chart with
-title, axes and legend, median of 50 runs):
+``svg.fonttype = "none"``, still needs the font registered with matplotlib to lay the text out.
+It is also much slower and larger. Measured on this machine (2 shared cores, Python 3.11,
+matplotlib 3.11.2, ``svg`` backend; one 640 x 260 px line chart of two 250-point series
+with title, date axis and legend; median of 50 runs, three runs agreed within 30 %):
 
 ==============================  ==========  ===========
 renderer                        time        SVG size
 ==============================  ==========  ===========
-matplotlib, fonttype "path"     21.0 ms     38.3 kB
-matplotlib, fonttype "none"     19.6 ms     23.9 kB
-this module                     0.43 ms     6.4 kB
+matplotlib, fonttype "path"     ~50 ms      34.3 kB
+matplotlib, fonttype "none"     ~43 ms      18.1 kB
+this module                     ~1.4 ms     8.3 kB
 ==============================  ==========  ===========
 
-so matplotlib is about 45-50 times slower per chart, and a report draws a dozen charts.
+so matplotlib is about 30-35 times slower per chart (not the 50 times we first guessed), and a
+report draws a dozen charts. matplotlib's SVG is deterministic only with
+``metadata={"Date": None}`` and a fixed ``svg.hashsalt``.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -293,10 +299,15 @@ def _check_y_format(y_format: str, problems: list[FieldError]) -> None:
         )
 
 
+def _is_real(v: object) -> bool:
+    """A plain or numpy number; ``bool`` is not a value."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
 def _x_kind(x: object) -> str | None:
     if isinstance(x, date):
         return "date"
-    if isinstance(x, int | float) and not isinstance(x, bool):
+    if _is_real(x):
         return "number"
     return None
 
@@ -320,9 +331,10 @@ def _check_points(
             problems.append(FieldError((*loc, i), "x must be a date or a finite number", x))
             continue
         kinds.add(kind)
-        if not isinstance(y, int | float) or isinstance(y, bool) or not math.isfinite(y):
+        if not _is_real(y) or not math.isfinite(y):
             problems.append(FieldError((*loc, i), "y must be a finite number (no NaN or infinity)", y))
-        if previous is not None and _x_kind(previous) == kind and not x > previous:
+        # Compared as day numbers: a datetime and a date do not compare directly.
+        if previous is not None and _x_kind(previous) == kind and not _x_num(x) > _x_num(previous):
             problems.append(FieldError((*loc, i), f"x not ascending (follows {previous!r})", x))
         previous = x
     return kinds
@@ -346,7 +358,7 @@ def _check_line(chart: LineChart, problems: list[FieldError]) -> None:
                     band.label,
                 )
             )
-        elif any(lo[0] != up[0] for lo, up in zip(band.lower, band.upper, strict=True)):
+        elif any(_x_num(lo[0]) != _x_num(up[0]) for lo, up in zip(band.lower, band.upper, strict=True)):
             problems.append(FieldError(("bands", i), "lower and upper must have the same xs", band.label))
         elif any(lo[1] > up[1] for lo, up in zip(band.lower, band.upper, strict=True)):
             problems.append(FieldError(("bands", i), "lower is above upper at some x", band.label))
@@ -386,7 +398,7 @@ def _check_bars(chart: BarChart, problems: list[FieldError]) -> None:
                 )
             )
         for j, v in enumerate(values):
-            if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
+            if not _is_real(v) or not math.isfinite(v):
                 problems.append(
                     FieldError(("groups", i, j), "value must be a finite number (no NaN or infinity)", v)
                 )
@@ -399,7 +411,7 @@ def _check_stack(chart: StackChart, problems: list[FieldError]) -> None:
     shares_ok = True
     for i, layer in enumerate(chart.layers):
         s = layer.share
-        if not isinstance(s, int | float) or isinstance(s, bool) or not math.isfinite(s) or s <= 0:
+        if not _is_real(s) or not math.isfinite(s) or s <= 0:
             problems.append(FieldError(("layers", i, "share"), "share must be a finite number > 0", s))
             shares_ok = False
     if shares_ok:
@@ -596,7 +608,8 @@ class _Box:
         return self.bottom - self.top
 
 
-def _scale(lo: float, hi: float, a: float, b: float):
+def _scale(lo: float, hi: float, a: float, b: float) -> Callable[[float], float]:
+    """Map ``[lo, hi]`` linearly onto ``[a, b]`` (px)."""
     factor = (b - a) / (hi - lo)
     return lambda v: a + (v - lo) * factor
 
@@ -670,17 +683,16 @@ def _draw_line(chart: LineChart, lang: str) -> list[str]:
         x_lo, x_hi = ticks[0], ticks[-1]
         x_ticks = list(zip(ticks, _tick_labels(ticks, step, "number", lang), strict=True))
 
+    left = max(_text_width(label, _TICK_SIZE) for label in y_labels) + 14
+    right = chart.width - 24
+    sx = _scale(x_lo, x_hi, left, right)
     # Marker labels sit in rows above the plot; a label goes to the first row where it does not
     # run into the previous one, so close annotations stay readable.
-    marker_rows = 0
-    top = 30 + (legend_rows * 16 + 6 if legend_rows else 0)
-    left = max(_text_width(label, _TICK_SIZE) for label in y_labels) + 14
-    box_guess = _Box(left, 0, chart.width - 24, 0)
-    sx_guess = _scale(x_lo, x_hi, box_guess.left, box_guess.right)
-    placements: list[tuple[float, int, str]] = []
+    markers = sorted(chart.markers, key=lambda m: _x_num(m.x))
+    placements: list[tuple[int, str]] = []  # (row, text-anchor) per marker
     row_ends: list[float] = []
-    for m in sorted(chart.markers, key=lambda m: _x_num(m.x)):
-        px = sx_guess(_x_num(m.x))
+    for m in markers:
+        px = sx(_x_num(m.x))
         w = _text_width(m.label, _MARKER_SIZE)
         anchor = "start" if px + 3 + w <= chart.width - 4 else "end"
         start = px + 3 if anchor == "start" else px - 3 - w
@@ -688,11 +700,10 @@ def _draw_line(chart: LineChart, lang: str) -> list[str]:
         if row == len(row_ends):
             row_ends.append(0.0)
         row_ends[row] = start + w
-        placements.append((_x_num(m.x), row, anchor))
+        placements.append((row, anchor))
     marker_rows = len(row_ends)
-    top += marker_rows * 11 + (4 if marker_rows else 0)
-    box = _Box(left, top + 4, chart.width - 24, chart.height - 24)
-    sx = _scale(x_lo, x_hi, box.left, box.right)
+    top = 30 + (legend_rows * 16 + 6 if legend_rows else 0) + (marker_rows * 11 + 4 if marker_rows else 0)
+    box = _Box(left, top + 4, right, chart.height - 24)
     sy = _scale(y_ticks[0], y_ticks[-1], box.bottom, box.top)
 
     out = legend + _y_grid(box, y_ticks, y_labels, sy)
@@ -730,10 +741,8 @@ def _draw_line(chart: LineChart, lang: str) -> list[str]:
                 f' stroke-linejoin="round"{dash}><title>{_esc(s.label)}</title></polyline>'
             )
     label_top = box.top - 4 - marker_rows * 11
-    for (xv, row, anchor), m in zip(
-        placements, sorted(chart.markers, key=lambda m: _x_num(m.x)), strict=True
-    ):
-        px = sx(xv)
+    for (row, anchor), m in zip(placements, markers, strict=True):
+        px = sx(_x_num(m.x))
         ty = label_top + (row + 1) * 11 - 2
         tx = px + 3 if anchor == "start" else px - 3
         out.append(
@@ -769,7 +778,7 @@ def _edge_text(x: float, y: float, text: str, size: float, width: int) -> str:
     return _text(x, y, text, size, anchor="middle", fill=_MUTED, extra=' class="tick"')
 
 
-def _y_grid(box: _Box, ticks: list[float], labels: list[str], sy) -> list[str]:
+def _y_grid(box: _Box, ticks: list[float], labels: list[str], sy: Callable[[float], float]) -> list[str]:
     out = ['<g class="y-axis">']
     for value, label in zip(ticks, labels, strict=True):
         py = sy(value)
