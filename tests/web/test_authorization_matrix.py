@@ -26,6 +26,7 @@ from fincrm.clients.models import Coverage, Party
 from fincrm.db.uow import unit_of_work
 from fincrm.errors import InputError
 from fincrm.portfolio import service as portfolio_service
+from fincrm.reports import service as reports_service
 from fincrm.web.app import create_app
 from tests.web.conftest import NOW, sign_in
 
@@ -141,6 +142,14 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/api/v1/compliance/proposals"): Expect(row(403, 403, 403, 403, 200, 403)),
     # product facts only, no client data: every signed-in staff member
     ("GET", "/api/v1/products/compare"): Expect(staff(), params=lambda c: {"codes": "BF001,EF001"}),
+    # reports: RMs and team leads generate; whoever reads the client reads its reports (audited)
+    ("POST", f"{C}/reports"): Expect(
+        row(201, 404, 201, 403, 403, 403), json=lambda c: {"kind": "health_check"}
+    ),
+    ("GET", f"{C}/reports"): Expect(CLIENT_READ),
+    ("GET", "/api/v1/reports/{report_id}"): Expect(CLIENT_READ),
+    ("GET", "/api/v1/reports/{report_id}/pdf"): Expect(CLIENT_READ),
+    ("GET", "/api/v1/reports/{report_id}/html"): Expect(CLIENT_READ),
 }
 
 
@@ -155,6 +164,7 @@ class World:
     other_party: str
     _serial: Iterator[int] = field(default_factory=itertools.count)
     _proposals: dict[str, tuple[int, dict[str, float]]] = field(default_factory=dict)
+    _reports: dict[str, int] = field(default_factory=dict)
 
     def new_user_body(self) -> dict:
         return {
@@ -206,6 +216,20 @@ class World:
             self._proposals[party_no] = found
         return found
 
+    def report(self, party_no: str) -> int:
+        """A stored health check of the client (made by its primary RM), shared by the subjects."""
+        if party_no not in self._reports:
+            with unit_of_work(self.institution.sessions) as s:
+                rm = s.scalars(
+                    select(User).join(Party, Party.primary_rm_id == User.id).where(Party.party_no == party_no)
+                ).one()
+                made = reports_service.generate_report(
+                    s, access_service.principal_of(rm), self.institution.settings, kind="health_check",
+                    party_no=party_no, as_of=NOW.date(), lang="zh-CN", now=NOW,
+                )  # fmt: skip
+                self._reports[party_no] = made.id
+        return self._reports[party_no]
+
     def override_weights(self, party_no: str) -> dict[str, float]:
         """The proposal's weights without dust positions (under 1 %), the rest added to the largest."""
         weights = self.proposal(party_no)[1]
@@ -230,6 +254,8 @@ class World:
             values["point_id"] = str(self.memory_point(case.party_no))
         if "{proposal_id}" in path:
             values["proposal_id"] = str(self.proposal(case.party_no, fresh=path.endswith("/actions"))[0])
+        if "{report_id}" in path:
+            values["report_id"] = str(self.report(case.party_no))
         if "{token_id}" in path:
             values["token_id"] = str(self.token())
         return path.format(**values)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -183,8 +183,18 @@ def _asset_label(asset_class: str) -> str:
     return ASSET_CLASS.get(asset_class) or EXTRA_ASSET_CLASS.get(asset_class, asset_class)
 
 
+def _panels(web: Web, session: Any, me: Any, party_no: str) -> list[tuple[str, dict[str, Any]]]:
+    """Panels other capabilities add to the 360 (reports, ...), each read in the page's transaction."""
+    return [panel(web, session, me, party_no) for panel in web.state.client_panels]
+
+
 def _render_360(
-    web: Web, data: Client360, revealed: RevealRead | None = None, *, intel: IntelligenceRead | None = None
+    web: Web,
+    data: Client360,
+    revealed: RevealRead | None = None,
+    *,
+    intel: IntelligenceRead | None = None,
+    panels: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> HTMLResponse:
     centre, nodes, edges = relationship_graph(data.relationships)
     return render(
@@ -195,7 +205,7 @@ def _render_360(
             "donut": allocation_donut(data.holdings.allocation), "donut_size": DONUT_SIZE,
             "asset_label": _asset_label, "revealed": revealed, "today": _today(web),
             "memory_categories": list(MEMORY_CATEGORY), "cl": CLIENT_LABELS, "household_role": HOUSEHOLD_ROLE,
-            "intel": intel, "il": INTELLIGENCE_LABELS,
+            "intel": intel, "il": INTELLIGENCE_LABELS, "panels": panels or [],
         },
     )  # fmt: skip
 
@@ -274,7 +284,8 @@ def client_360_page(
         )  # fmt: skip
         # read_client_360 has recorded this page view in the audit trail already
         intel = profile_service.read_intelligence(session, me, party_no, now=web.now(), audited=False)
-    return _render_360(web, data, intel=intel)
+        panels = _panels(web, session, me, party_no)
+    return _render_360(web, data, intel=intel, panels=panels)
 
 
 @router.post("/clients/{party_no}/reveal", response_class=HTMLResponse)
@@ -291,7 +302,8 @@ def reveal_page(
         )  # fmt: skip
         # read_client_360 has recorded this page view in the audit trail already
         intel = profile_service.read_intelligence(session, me, party_no, now=web.now(), audited=False)
-    return _render_360(web, data, revealed, intel=intel)
+        panels = _panels(web, session, me, party_no)
+    return _render_360(web, data, revealed, intel=intel, panels=panels)
 
 
 def _back_to_memory_points(party_no: str) -> RedirectResponse:

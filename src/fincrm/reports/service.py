@@ -201,3 +201,15 @@ def birthday_clients(session: Session, principal: Principal, start: date, end: d
         .order_by(Party.party_no)
     ).all()  # fmt: skip
     return [no for no, born in rows if (born.month, born.day) in days]
+
+
+def today(settings: Settings, now: datetime) -> date:
+    """The business day of ``now`` in the institution's timezone."""
+    return now.astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def file_name(report: Report, party_no: str) -> str:
+    """ASCII download name: <client>-<kind>[-<subject>]-<lang>-<as of>.pdf."""
+    parts = [party_no, report.kind, report.subject_key, report.lang, report.as_of_on.isoformat()]
+    safe = ["".join(ch if ch.isascii() and (ch.isalnum() or ch in "._") else "_" for ch in p) for p in parts]
+    return "-".join(p for p in safe if p) + ".pdf"

@@ -45,6 +45,9 @@ class AppState:
     sessions: sessionmaker[Session]
     clock: Clock
     templates: Any
+    # Panels other capabilities add to the client 360 (dependency inversion: clients/ imports none
+    # of them): each is called as panel(web, session, principal, party_no) -> (template, context).
+    client_panels: list[Any] = field(default_factory=list)
 
 
 @dataclass

@@ -18,6 +18,7 @@ TEMPLATE_DIRS = [
     PACKAGE / "clients" / "templates",
     PACKAGE / "portfolio" / "templates",
     PACKAGE / "intelligence" / "templates",
+    PACKAGE / "reports" / "templates",
 ]
 
 

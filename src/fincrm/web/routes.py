@@ -35,3 +35,9 @@ def include_all(app: FastAPI) -> None:
 
     app.include_router(portfolio_pages.router)
     app.include_router(portfolio_api.router, prefix="/api/v1")
+    from fincrm.reports import api as reports_api
+    from fincrm.reports import pages as reports_pages
+
+    app.include_router(reports_pages.router)
+    app.include_router(reports_api.router, prefix="/api/v1")
+    app.state.fincrm.client_panels.append(reports_pages.client_panel)
