@@ -288,12 +288,29 @@ def demo(
     out.print("4/4 summary")
     _print_summary(c)
     out.print(f"planted stories (ground truth for analytics): {answers}")
+    made, asked = run_guarded(lambda: _birthday_reports(c, as_of))
+    out.print(f"birthday asset health checks for rm001's clients in the next 7 days: {made} of {asked} made")
     logins = run_guarded(lambda: _set_demo_passwords(c))
     out.print("demo users (one per role), for the workbench:")
     for username, role, password in logins:
         out.print(f"  {role:<11} {username:<13} password: {password}", highlight=False)
     if serve:
         _serve(c, host=host, port=port)
+
+
+def _birthday_reports(c: Context, as_of: date) -> tuple[int, int]:
+    """The demo's morning: rm001's clients with a birthday in the next week get their health check."""
+    from datetime import timedelta
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.reports import batch, service
+
+    with unit_of_work(c.sessions) as session:
+        me = _acting_user(c, session, "rm001")
+        numbers = service.birthday_clients(session, me, as_of, as_of + timedelta(days=7))
+    job = batch.Job(username="rm001", kind="health_check", as_of=as_of, lang=c.settings.locale)
+    outcomes = batch.run(c.settings, c.sessions, job, numbers)
+    return sum(o.report_id is not None for o in outcomes), len(numbers)
 
 
 def _as_of(c: Context, text: str | None) -> date:
@@ -919,3 +936,144 @@ def portfolio_scenarios(ctx: typer.Context) -> None:
     c = _ctx(ctx)
     library = run_guarded(lambda: service.scenario_library(c.settings))
     typer.echo(json.dumps([s.as_dict() for s in library.values()], ensure_ascii=False, indent=2))
+
+
+# ----- reports ------------------------------------------------------------------------------
+def _client_list(value: str) -> list[str]:
+    """``C001,C002`` or ``@FILE`` (one client number per line; blank lines and # comments skipped)."""
+    from fincrm.errors import InputError
+
+    if value.startswith("@"):
+        path = Path(value[1:])
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InputError(f"--clients {path}: cannot read the file ({exc.strerror})") from None
+        found = [line.split("#", 1)[0].strip() for line in lines]
+    else:
+        found = [part.strip() for part in value.split(",")]
+    numbers = list(dict.fromkeys(n for n in found if n))
+    if not numbers:
+        raise InputError(f"--clients {value!r}: no client numbers in it")
+    return numbers
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and rename: a killed run leaves no half PDF."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    kind: Annotated[
+        str, typer.Argument(help="health_check, quarterly, post_crisis, proposal, product or education")
+    ],
+    acting: Annotated[str, typer.Option("--as", help="Username of the RM or team lead (audited)")],
+    client: Annotated[str | None, typer.Option("--client", help="Client number: one report")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="PDF file for --client")] = None,
+    clients: Annotated[
+        str | None, typer.Option("--clients", help="Batch: C001,C002 or @FILE with one client number a line")
+    ] = None,
+    birthdays_within: Annotated[
+        int | None,
+        typer.Option(
+            "--birthdays-within",
+            min=0,
+            max=366,
+            help="Batch: every client in your book with a birthday in the next N days",
+        ),
+    ] = None,  # fmt: skip
+    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Batch: also write each PDF here")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Report date YYYY-MM-DD (default today)")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh-CN or en (default FINCRM_LOCALE)")] = None,
+    subject: Annotated[
+        str, typer.Option("--subject", help="Product code, proposal id, topic, scenario or quarter")
+    ] = "",
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="Batch: processes rendering")] = 1,
+) -> None:
+    """Render a report to PDF and store it against the client; or a batch for many clients."""
+    from datetime import UTC, datetime, timedelta
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.reports import batch, service
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    language = lang or c.settings.locale
+    modes = sum(x is not None for x in (client, clients, birthdays_within))
+    if modes != 1:
+        _fail("give exactly one of --client, --clients or --birthdays-within")
+    if client is not None and out_file is None:
+        _fail("--out FILE.pdf is required with --client")
+    try:
+        day = date.fromisoformat(as_of) if as_of else service.today(c.settings, datetime.now(UTC))
+    except ValueError:
+        _fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+
+    if client is not None:
+        assert out_file is not None
+
+        def one() -> Any:
+            with unit_of_work(c.sessions) as session:
+                me = _acting_user(c, session, acting)
+                stored = service.generate_report(
+                    session, me, c.settings, kind=kind, party_no=client, as_of=day, lang=language,
+                    now=datetime.now(UTC), subject=subject,
+                )  # fmt: skip
+                return stored.id, stored.pdf, stored.page_count, stored.title
+
+        report_id, pdf, pages, title = run_guarded(one)
+        run_guarded(lambda: _write_atomically(out_file, pdf))
+        out.print(f"report {report_id}: {title}, {pages} pages -> {out_file}", highlight=False)
+        return
+
+    def targets() -> list[str]:
+        if clients is not None:
+            return _client_list(clients)
+        with unit_of_work(c.sessions) as session:
+            me = _acting_user(c, session, acting)
+            return service.birthday_clients(session, me, day, day + timedelta(days=birthdays_within or 0))
+
+    numbers = run_guarded(targets)
+    if not numbers:
+        out.print("no clients to report on", highlight=False)
+        return
+    job = batch.Job(username=acting, kind=kind, as_of=day, lang=language, subject=subject)
+    run_guarded(lambda: service.builder(kind))  # an unknown kind fails before any work starts
+    with _progress() as bar:
+        outcomes = run_guarded(
+            lambda: batch.run(
+                c.settings, c.sessions, job, numbers, workers=workers, progress=_ProgressReporter(bar)
+            )
+        )
+    made = [o for o in outcomes if o.report_id is not None]
+    if out_dir is not None and made:
+        with unit_of_work(c.sessions) as session:
+            me = _acting_user(c, session, acting)
+            for o in made:
+                stored, party = service.open_report(
+                    session, me, o.report_id, now=datetime.now(UTC), as_pdf=True
+                )
+                _write_atomically(out_dir / service.file_name(stored, party.party_no), stored.pdf)
+    for o in outcomes:
+        if o.report_id is None:
+            err.print(f"  {o.party_no}: {o.error}", highlight=False, soft_wrap=True)
+    out.print(
+        f"{len(made)} of {len(outcomes)} reports made ({kind}, {language}, as of {day})", highlight=False
+    )
+    if not made:
+        raise typer.Exit(1)

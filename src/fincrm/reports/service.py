@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -113,40 +114,77 @@ def render(doc: Document, settings: Settings, generated_at: datetime) -> tuple[s
     return page, pdf, pages
 
 
-def generate_report(
+@dataclass(frozen=True)
+class Rendered:
+    """A report computed and rendered, not yet stored."""
+
+    party_id: int
+    party_no: str
+    kind: str
+    subject_key: str
+    lang: str
+    as_of: date
+    doc: Document
+    html: str
+    pdf: bytes
+    pages: int
+
+
+def render_report(
     session: Session, principal: Principal, settings: Settings, *, kind: str, party_no: str, as_of: date,
     lang: str, now: datetime, subject: str = "",
-) -> Report:  # fmt: skip
-    """Build, render and store one report against its client (replacing the same day's), audited."""
+) -> Rendered:  # fmt: skip
+    """Build and render one report (reads only; nothing is stored or audited)."""
     if principal.role not in GENERATING_ROLES:
         raise PermissionDenied("only relationship managers and team leads generate client reports")
     doc, key, party = build_document(
         session, principal, settings, kind=kind, party_no=party_no, as_of=as_of, lang=lang, subject=subject
     )
     html, pdf, pages = render(doc, settings, now)
+    return Rendered(party.id, party.party_no, kind, key, lang, as_of, doc, html, pdf, pages)
+
+
+def store_report(session: Session, principal: Principal, r: Rendered, *, now: datetime) -> Report:
+    """Store a rendered report against its client, replacing the same day's; audited."""
+    if principal.role not in GENERATING_ROLES:
+        raise PermissionDenied("only relationship managers and team leads generate client reports")
     report = session.scalars(
         select(Report).where(
-            Report.party_id == party.id, Report.kind == kind, Report.subject_key == key, Report.lang == lang,
-            Report.as_of_on == as_of,
+            Report.party_id == r.party_id, Report.kind == r.kind, Report.subject_key == r.subject_key,
+            Report.lang == r.lang, Report.as_of_on == r.as_of,
         )
     ).one_or_none()  # fmt: skip
     action = "report.regenerate" if report is not None else "report.generate"
     if report is None:
-        report = Report(party_id=party.id, kind=kind, subject_key=key, lang=lang, as_of_on=as_of)
+        report = Report(
+            party_id=r.party_id, kind=r.kind, subject_key=r.subject_key, lang=r.lang, as_of_on=r.as_of
+        )
         session.add(report)
-    report.data_as_of_on = doc.data_as_of
-    report.title = doc.title[:300]
+    report.data_as_of_on = r.doc.data_as_of
+    report.title = r.doc.title[:300]
     report.generated_at = now
     report.generated_by_id = principal.user_id
-    report.figures = json.dumps(doc.figures, ensure_ascii=False)
-    report.html = html
-    report.pdf = pdf
-    report.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    report.page_count = pages
+    report.figures = json.dumps(r.doc.figures, ensure_ascii=False)
+    report.html = r.html
+    report.pdf = r.pdf
+    report.pdf_sha256 = hashlib.sha256(r.pdf).hexdigest()
+    report.page_count = r.pages
     session.flush()
-    audit.append(session, principal, action, at=now, party_id=party.id,
-                 detail=f"report {report.id}: {kind} {key} {lang} as of {as_of}, {pages} pages")  # fmt: skip
+    audit.append(session, principal, action, at=now, party_id=r.party_id,
+                 detail=f"report {report.id}: {r.kind} {r.subject_key} {r.lang} as of {r.as_of}, {r.pages} pages")  # fmt: skip
     return report
+
+
+def generate_report(
+    session: Session, principal: Principal, settings: Settings, *, kind: str, party_no: str, as_of: date,
+    lang: str, now: datetime, subject: str = "",
+) -> Report:  # fmt: skip
+    """Build, render and store one report against its client (replacing the same day's), audited."""
+    rendered = render_report(
+        session, principal, settings, kind=kind, party_no=party_no, as_of=as_of, lang=lang, now=now,
+        subject=subject,
+    )  # fmt: skip
+    return store_report(session, principal, rendered, now=now)
 
 
 def list_reports(session: Session, principal: Principal, party_no: str) -> list[Report]:
@@ -211,5 +249,5 @@ def today(settings: Settings, now: datetime) -> date:
 def file_name(report: Report, party_no: str) -> str:
     """ASCII download name: <client>-<kind>[-<subject>]-<lang>-<as of>.pdf."""
     parts = [party_no, report.kind, report.subject_key, report.lang, report.as_of_on.isoformat()]
-    safe = ["".join(ch if ch.isascii() and (ch.isalnum() or ch in "._") else "_" for ch in p) for p in parts]
+    safe = ["".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in p) for p in parts]
     return "-".join(p for p in safe if p) + ".pdf"
