@@ -177,6 +177,12 @@ class TestLabPage:
         assert "组合实验室" in zh.text and "<svg" in zh.text
         assert body["machine"]["rationale_zh"] in zh.text.replace("&#39;", "'")
         assert 'id="backtest-line"' in zh.text and 'data-scenario="gfc"' in zh.text
+        # weights by asset class (look-through), summing to one for the proposal
+        full = client.get(f"/api/v1/proposals/{body['id']}").json()
+        assert abs(sum(full["class_weights"]["proposal"].values()) - 1) < 1e-4
+        for cls in full["class_weights"]["proposal"]:
+            assert f'data-class="{cls}"' in zh.text
+        assert "方法：" in zh.text  # the system's own trail entry, in the reader's language
         comparison = body["evidence"]["comparison"]
         if comparison is not None:  # every holding of the client has NAV history
             assert 'id="risk-return-chart"' in zh.text and comparison["sentence_zh"] in zh.text
@@ -184,6 +190,7 @@ class TestLabPage:
         en = client.get(f"/clients/{parties[0]}/lab?proposal={body['id']}")
         assert en.status_code == 200
         assert "Portfolio lab" in en.text and "<svg" in en.text and "Stress tests" in en.text
+        assert 'id="class-weights"' in en.text and "Method: " in en.text
         if comparison is not None:
             assert comparison["sentence_en"] in en.text.replace("&#39;", "'")
         rationale = body["machine"]["rationale_en"]

@@ -48,7 +48,14 @@ MODEL_MIX: dict[str, dict[str, float]] = {
     "C2": {"cash": 0.15, "bond": 0.65, "equity": 0.15, "commodity": 0.05},
     "C3": {"cash": 0.10, "bond": 0.40, "equity": 0.40, "commodity": 0.05, "real_estate": 0.05},
     "C4": {"cash": 0.05, "bond": 0.25, "equity": 0.60, "commodity": 0.05, "real_estate": 0.05},
-    "C5": {"cash": 0.05, "bond": 0.10, "equity": 0.70, "commodity": 0.05, "real_estate": 0.05, "alternative": 0.05},
+    "C5": {
+        "cash": 0.05,
+        "bond": 0.10,
+        "equity": 0.70,
+        "commodity": 0.05,
+        "real_estate": 0.05,
+        "alternative": 0.05,
+    },
 }
 # Asset classes counted against the equity share cap.
 GROWTH_CLASSES = (AssetClass.EQUITY.value, AssetClass.ALTERNATIVE.value)

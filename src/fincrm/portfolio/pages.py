@@ -19,10 +19,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fincrm.access.domain import Role
 from fincrm.errors import FieldError, InputError
 from fincrm.portfolio import service
+from fincrm.portfolio.scenarios import ASSET_CLASSES
 from fincrm.portfolio.schemas import ProposalRead
 from fincrm.portfolio.service import MAX_ID
 from fincrm.web.context import Web, resolve
-from fincrm.web.labels import N_
+from fincrm.web.labels import ASSET_CLASS, N_
 from fincrm.web.render import render
 
 ProposalId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -159,7 +160,8 @@ def _lab(
         "party_no": party_no, "proposals": proposals, "pr": shown, "error": error, "ll": LAB_LABELS,
         "methods": service.METHODS, "stress_width": STRESS_WIDTH, "stress_row": STRESS_ROW,
         "stress_bar": STRESS_BAR, "series_colour": SERIES_COLOUR, "line_width": LINE_WIDTH,
-        "line_height": LINE_HEIGHT, "actions": [], "codes": [],
+        "line_height": LINE_HEIGHT, "actions": [], "codes": [], "asset_classes": ASSET_CLASSES,
+        "asset_label": lambda c: ASSET_CLASS.get(c, c),
     }  # fmt: skip
     if shown is not None:
         ev = shown.evidence

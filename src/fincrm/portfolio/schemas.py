@@ -75,11 +75,14 @@ class ProposalRead(BaseModel):
     weights: dict[str, float]
     evidence: dict[str, Any]
     events: list[ProposalEventRead] = []
+    # look-through by asset class ({"proposal": {class: share}, "current": ..., "machine": ...});
+    # filled when one proposal is read in full (with its events), empty in lists
+    class_weights: dict[str, dict[str, float]] = {}
 
     @classmethod
     def of(
         cls, proposal: Proposal, party_no: str, events: list[ProposalEvent] | None = None,
-        actors: dict[int, str] | None = None,
+        actors: dict[int, str] | None = None, class_weights: dict[str, dict[str, float]] | None = None,
     ) -> ProposalRead:  # fmt: skip
         return cls(
             id=proposal.id, party_no=party_no, status=proposal.status, method=proposal.method,
@@ -91,4 +94,5 @@ class ProposalRead(BaseModel):
             machine=json.loads(proposal.machine), weights=json.loads(proposal.weights),
             evidence=json.loads(proposal.evidence),
             events=[ProposalEventRead.of(e, actors or {}) for e in events or []],
+            class_weights=class_weights or {},
         )  # fmt: skip

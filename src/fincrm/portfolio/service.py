@@ -690,7 +690,20 @@ def read_proposal(
     the client number of its party and the usernames of the event actors)."""
     party = session.get(Party, proposal.party_id)
     actors = {e.actor_id: session.get(User, e.actor_id).username for e in events or [] if e.actor_id}
-    return ProposalRead.of(proposal, party.party_no, events, actors)
+    classes: dict[str, dict[str, float]] = {}
+    if events is not None:
+        shelf = _products(session)
+        evidence = json.loads(proposal.evidence)
+        for label, weights in (
+            ("proposal", json.loads(proposal.weights)),
+            ("machine", json.loads(proposal.machine).get("weights", {})),
+            ("current", evidence.get("current_weights", {})),
+        ):
+            known = {c: w for c, w in weights.items() if c in shelf and w > 0}
+            classes[label] = (
+                {k: round(v, 6) for k, v in _class_weights(known, shelf).items()} if known else {}
+            )
+    return ProposalRead.of(proposal, party.party_no, events, actors, classes)
 
 
 MAX_COMPARED = 8  # products compared at once
