@@ -497,6 +497,10 @@ def _write_shelf(writer: StoreWriter, calendar) -> None:
                 )
             },
             "structure_description": raw([p.structure for p in SHELF]),
+            "structure_description_en": raw([p.structure_en for p in SHELF]),
+            "analogy": raw([p.analogy for p in SHELF]),
+            "analogy_en": raw([p.analogy_en for p in SHELF]),
+            "tranches": raw([p.tranches_json for p in SHELF]),
             "price_series_code": raw([p.series_code for p in SHELF]),
             "on_shelf": bool_col(~(has_maturity & (matures <= as_of))),
         },

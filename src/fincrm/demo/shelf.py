@@ -10,6 +10,7 @@ the as-of date) for dated issues. The institution is the fictional 钱塘银行 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -125,6 +126,24 @@ class ProductSpec:
                 asset, sector = key, ""
             rows.append((AssetClass(asset), sector, Decimal(weight)))
         return rows
+
+    @property
+    def structure_en(self) -> str | None:
+        return STRUCTURES_EN.get(self.code)
+
+    @property
+    def analogy(self) -> str | None:
+        return ANALOGIES[self.code][0] if self.code in ANALOGIES else None
+
+    @property
+    def analogy_en(self) -> str | None:
+        return ANALOGIES[self.code][1] if self.code in ANALOGIES else None
+
+    @property
+    def tranches_json(self) -> str | None:
+        """The ``products.tranches`` column: a JSON list of layers, most senior first."""
+        layers = TRANCHES.get(self.code)
+        return None if not layers else json.dumps([t.as_dict() for t in layers], ensure_ascii=False)
 
     def nav_weights(self) -> dict[str, float]:
         return {k: float(v) for k, v in (item.split(":") for item in self.nav.split())}
@@ -765,8 +784,8 @@ SHELF: tuple[ProductSpec, ...] = (
         issue_offset=-700,
         mature_offset=395,
         fees="0 0 0.8 0.05 1.0",
-        structure="结构化安排：优先级与劣后级按3:1分层，劣后级由原始权益人认购，承担首批损失；优先级按业绩"
-        "比较基准年化5.2%优先分配收益，底层资产为城市更新项目应收账款及REITs份额。",
+        structure="结构化安排：优先级、中间级与劣后级按7:1:2分层，劣后级由原始权益人认购，承担首批损失；优先级按"
+        "业绩比较基准年化5.2%优先分配收益，底层资产为城市更新项目应收账款及REITs份额。",
     ),
     # ---- private funds -----------------------------------------------------------------------
     ProductSpec(
@@ -945,3 +964,311 @@ PRODUCT_INDEX = {p.code: i for i, p in enumerate(SHELF)}
 DEMAND_DEPOSIT = "DEP000"
 EDUCATION_PRODUCT = "INS003"
 SERIES_KINDS = SeriesKind
+
+
+# ---- plain-language disclosure: analogies, English structure notes, tranches -----------------
+# An analogy is what an RM would say across the desk, and it must not flatter the product: each
+# one names the catch (not insured, can fall, locked up, first to lose). Products without a
+# ``tranches`` entry show their look-through exposures as layers in the product disclosure.
+
+
+@dataclass(frozen=True, slots=True)
+class Tranche:
+    """One layer of a product's structure, most senior first; ``share_pct`` of the whole."""
+
+    name: str
+    name_en: str
+    share_pct: float
+    note: str
+    note_en: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "name_en": self.name_en, "share_pct": self.share_pct,
+                "note": self.note, "note_en": self.note_en}  # fmt: skip
+
+
+_MMF = (
+    "像一个利息略高一点的活期账户：随存随取很方便，但它不是存款，不受存款保险保障，收益也不保证。",
+    "Like a current account that pays a little more: easy to get your money back, but it is not a "
+    "deposit, it is not covered by deposit insurance and the return is not guaranteed.",
+)
+_SHORT_BOND = (
+    "像把钱分散借给很多信用较好的机构、短期内陆续收回：波动很小，但利率上升或有机构违约时，净值也会小幅下跌。",
+    "Like lending small sums to many creditworthy borrowers who repay soon: it moves little, but "
+    "when interest rates rise or a borrower defaults its value can dip.",
+)
+_BOND = (
+    "像把钱借给很多政府和企业、每年收利息：比股票稳得多，但利率上升时债券价格会下跌，并非稳赚不赔。",
+    "Like lending to many governments and companies and collecting the interest: much steadier "
+    "than shares, but bond prices fall when interest rates rise, so it can lose money.",
+)
+_INDEX = (
+    "像买下整个市场里最大的一批公司各一小块：市场涨它跟着涨，市场跌它也一起跌，没有人替您挡住下跌。",
+    "Like owning a small slice of each of the market's largest companies: it rises with the "
+    "market and falls with it, and nobody shields you from the falls.",
+)
+_ACTIVE = (
+    "像请一位选手替您挑选一篮子股票：选得好可能跑赢市场，但篮子集中在少数行业时，下跌也可能比大盘更深。",
+    "Like hiring a stock picker to fill a basket for you: good picks may beat the market, but a "
+    "basket concentrated in a few industries can fall further than the market.",
+)
+_THEME = (
+    "像把大部分鸡蛋放进同一个行业的篮子：行业景气时涨得快，行业遇冷时可能连续下跌、跌幅很大。",
+    "Like putting most of your eggs in one industry's basket: it climbs fast when the industry "
+    "is in favour and can fall hard and for long when it is not.",
+)
+_QDII = (
+    "像把钱换成外币去买海外一大篮子股票：既受海外股市涨跌影响，也受汇率变化影响，赎回到账也更慢。",
+    "Like changing money into a foreign currency to buy a large basket of overseas shares: both "
+    "the foreign market and the exchange rate move its value, and redemptions take longer.",
+)
+_BALANCED = (
+    "像一半买股票、一半借钱给别人收利息：比纯股票基金平稳，但股市大跌时仍会明显亏损。",
+    "Like half owning shares and half lending for interest: steadier than an equity fund, but it "
+    "still loses noticeably when shares fall hard.",
+)
+_WMP_CLOSED = (
+    "像一张期限固定的“储蓄卡”，但不是存款：到期前取不出来，收益按业绩比较基准估计，并不保证，净值也可能下跌。",
+    "Like a fixed-term savings card that is not a deposit: you cannot take the money out before "
+    "it matures, the target return is an estimate, not a promise, and the value can fall.",
+)
+_INSURANCE = (
+    "像一份长期储蓄合同：坚持交满、持有多年才划算，前几年退保拿回的现金可能少于已交保费；保障与收益写在合同里。",
+    "Like a long savings contract: it pays off only if you keep paying and hold for many years; "
+    "surrendering in the early years can return less than you paid in. What it pays is set out in the policy.",
+)
+_PRIVATE = (
+    "像把钱交给一位专业操盘手打理：门槛高、封闭期内不能随时取回，管理人还要分走部分收益，亏损时由您承担。",
+    "Like handing your money to a professional trader: high minimum, money locked up for set "
+    "periods, the manager takes a share of gains, and losses are yours.",
+)
+_LOAN = (
+    "这是借款而不是投资：像提前用未来的收入，按期还本付息，逾期会产生罚息并影响征信。",
+    "This is borrowing, not an investment: like spending future income today; you repay with "
+    "interest on schedule, and late payment costs penalty interest and harms your credit record.",
+)
+
+ANALOGIES: dict[str, tuple[str, str]] = {  # product code -> (zh, en) analogy for the disclosure
+    "DEP000": (
+        "就是您的活期账户：随时存取，受存款保险保障（每家银行每人最高50万元），利息很低。",
+        "This is your current account: money in and out at any time, covered by deposit insurance "
+        "(up to 500,000 CNY per person per bank), and it pays very little interest.",
+    ),
+    "DEP001": (
+        "像把钱锁进保险柜一年、到期多给一点利息：本金受存款保险保障；提前支取只按活期利率计息。",
+        "Like locking money in a safe for a year and getting a little extra back: covered by "
+        "deposit insurance; take it out early and you get only the current-account rate.",
+    ),
+    "DEP003": (
+        "像把钱锁进保险柜三年、换取更高的利息：本金受存款保险保障；提前支取只按活期利率计息。",
+        "Like locking money in a safe for three years for a higher rate: covered by deposit "
+        "insurance; take it out early and you get only the current-account rate.",
+    ),
+    "DEP020": (
+        "像一张起点较高的定期存单，还可以转让给别人：本金受存款保险保障（每家银行每人最高50万元）。",
+        "Like a time deposit with a high minimum that you can also sell on to someone else: covered "
+        "by deposit insurance (up to 500,000 CNY per person per bank).",
+    ),
+    "MMF001": _MMF,
+    "MMF002": _MMF,
+    "MMF003": _MMF,
+    "WMP006": _MMF,
+    "BF001": _BOND,
+    "BF002": _SHORT_BOND,
+    "BF003": (
+        "像把钱借给很多企业、换取比国债更高的利息：利息更高是因为企业可能违约，遇到违约潮时净值会明显下跌。",
+        "Like lending to many companies for more interest than the government pays: the extra "
+        "interest is pay for the chance that a company defaults, and in a wave of defaults the value drops.",
+    ),
+    "BF004": (
+        "像一张附带“股票彩票”的借条：平时收利息，股市上涨时能分享一部分涨幅，但股市下跌时也会跟着跌。",
+        "Like an IOU with a lottery ticket on shares attached: it earns interest, shares some of the "
+        "gains when shares rise, and falls with them too.",
+    ),
+    "BF005": (
+        "像借钱给国家和政策性银行：几乎没有违约风险，但期限较长，利率上升时价格下跌得比短债更多。",
+        "Like lending to the state and policy banks: almost no default risk, but the loans are long, "
+        "so prices fall more than short bonds when interest rates rise.",
+    ),
+    "EF001": _INDEX,
+    "EF002": (
+        "像买下一批中型公司各一小块：比大公司成长更快，但涨跌也更剧烈。",
+        "Like owning a small slice of each of many mid-sized companies: they grow faster than the "
+        "giants, and swing harder both ways.",
+    ),
+    "EF003": _THEME,
+    "EF004": _ACTIVE,
+    "EF005": _THEME,
+    "EF006": _THEME,
+    "EF007": _THEME,
+    "EF008": (
+        "像持有一批稳定分红的“老牌公司”：涨跌比大盘温和，分红不保证，股市下跌时仍会亏损。",
+        "Like owning established companies that pay steady dividends: calmer than the market, but "
+        "dividends are not guaranteed and it still loses when shares fall.",
+    ),
+    "EF009": _QDII,
+    "EF010": _QDII,
+    "HF001": _BALANCED,
+    "HF002": (
+        "像以债券为主、搭配少量股票的“稳健餐”：大部分时间波动不大，但股市急跌时也可能一年亏损。",
+        "Like a mostly-bond meal with a side of shares: calm most of the time, but a sharp fall in "
+        "shares can still make it lose money over a year.",
+    ),
+    "HF003": _ACTIVE,
+    "HF004": (
+        "像一条会自动减速的养老跑道：离2045年越近，股票越少；但每笔钱要锁定三年，期间股市下跌您要一起承受。",
+        "Like a retirement road that slows down by itself: fewer shares as 2045 nears; but each "
+        "purchase is locked up for three years and you ride out any falls meanwhile.",
+    ),
+    "HF005": _BALANCED,
+    "REIT01": (
+        "像合伙当“房东”，收取写字楼、仓库和高速公路的租金：租金较稳定，但份额价格随市场涨跌，可能大幅下跌。",
+        "Like being one of many landlords collecting rent from offices, warehouses and toll roads: "
+        "the rent is fairly steady, but the units trade on the market and can fall a lot.",
+    ),
+    "WMP001": _WMP_CLOSED,
+    "WMP002": _WMP_CLOSED,
+    "WMP003": _WMP_CLOSED,
+    "WMP004": (
+        "像一张期限一年的理财“储蓄卡”，里面加了少量股票：目标收益更高，但不是存款、不保本，股市下跌时可能亏损。",
+        "Like a one-year savings card with a few shares mixed in: it aims higher, but it is not a "
+        "deposit, the principal is not protected, and it can lose when shares fall.",
+    ),
+    "WMP005": (
+        "像一个每季度才开一次门的储蓄罐：开放日之间取不出钱；不是存款，收益不保证。",
+        "Like a piggy bank that opens once a quarter: you cannot take money out between opening "
+        "days; it is not a deposit and the return is not guaranteed.",
+    ),
+    "SP001": (
+        "像一笔定期存款外加一张“指数上涨的奖券”：本金到期保本，奖券中不中取决于沪深300的走势；最差只拿到保底利息，比同期定期存款少。",
+        "Like a time deposit with a ticket on the CSI 300 rising attached: the principal comes back "
+        "at maturity; whether the ticket pays depends on the index, and at worst you get only the "
+        "minimum interest, less than a plain time deposit.",
+    ),
+    "SP002": (
+        "像一笔定期存款外加一张“金价不大涨大跌”的奖券：本金到期保本，金价跑出区间时只拿低档利息。",
+        "Like a time deposit with a ticket on gold staying within a range attached: the principal "
+        "comes back at maturity; if gold leaves the range you get only the lower rate.",
+    ),
+    "SP003": (
+        "像替别人的股票下跌“上保险”来赚保费：市场平稳时拿到较高票息，一旦指数大跌敲入，您要承担全部跌幅，可能亏掉大部分本金。",
+        "Like selling insurance against a fall in shares to earn the premium: in calm markets you "
+        "collect a high coupon, but if the index falls through the knock-in level you bear the "
+        "whole fall and can lose most of your money.",
+    ),
+    "SP004": (
+        "优先级就像排在还款队伍的最前面：项目回款先付给您，劣后级先承担损失；但如果底层资产损失超过劣后级和中间级的厚度，优先级也会亏钱。",
+        "The senior tranche is like being first in the queue to be repaid: cash from the projects "
+        "pays you first and the junior tranche takes the first losses; but if the losses eat "
+        "through the junior and mezzanine layers, the senior tranche loses too.",
+    ),
+    "PF001": _PRIVATE,
+    "PF002": (
+        "像同时买入好公司、卖出整个市场：赚的是“选股比市场好”的差额，股市涨跌对它影响小，但选股失灵时照样亏钱，且封闭期内不能取回。",
+        "Like buying good companies while selling the whole market: it earns the gap between its "
+        "picks and the market, so market swings matter less, but it loses when the picks go wrong, "
+        "and money is locked up between opening days.",
+    ),
+    "PF003": (
+        "像一位顺势而为的冲浪手：趋势明显时赚得多，行情来回震荡时会连续小亏；封闭期内不能取回。",
+        "Like a surfer who rides the waves: it earns when prices trend and loses small amounts "
+        "repeatedly in choppy markets; money is locked up between opening days.",
+    ),
+    "PF004": (
+        "像入股一批尚未上市的成长公司：成功了回报可观，失败了可能血本无归；钱要锁定五到七年，中途基本无法退出。",
+        "Like buying into young private companies: winners can pay well, losers can go to zero; "
+        "the money is locked up for five to seven years with almost no way out.",
+    ),
+    "INS001": _INSURANCE,
+    "INS002": _INSURANCE,
+    "INS003": _INSURANCE,
+    "GLD001": (
+        "像按克存黄金：金价涨您就赚，金价跌您就亏；不生利息，买卖各有手续费。",
+        "Like keeping gold by the gram: you gain when gold rises and lose when it falls; it pays no "
+        "interest and each purchase and sale costs a fee.",
+    ),
+    "GLD002": (
+        "像通过基金间接持有金库里的黄金：价格跟着金价走，金价也可能在一年内大幅下跌；不生利息。",
+        "Like owning gold in a vault through a fund: the price follows gold, which can fall a long "
+        "way within a year; it pays no interest.",
+    ),
+    "LN001": _LOAN,
+    "LN002": _LOAN,
+    "LN003": _LOAN,
+}
+
+STRUCTURES_EN: dict[str, str] = {  # product code -> English version of ``structure``
+    "DEP000": "Current-account balance: interest is paid quarterly (on the 20th of each quarter's last month) and not included in a NAV.",
+    "DEP020": "Minimum 200,000 CNY; principal and interest paid in one sum at maturity; transferable in mobile banking; early withdrawal earns the current-account rate.",
+    "MMF001": "Income accrues daily; fast T+0 redemption (up to 10,000 CNY a day).",
+    "MMF003": "Cash-management wealth product investing in deposits, interbank CDs and bonds with at most 397 days left to maturity.",
+    "HF004": "Target date 2045: the equity share falls as the date nears; each purchase must be held three years before it can be redeemed.",
+    "WMP001": "Closed for 91 days, paid back to the current account at maturity; performance benchmark 2.6%-3.0% a year.",
+    "WMP005": "Open for purchases and redemptions once a quarter; no redemptions in between.",
+    "SP001": "Principal-protected floating-return structured deposit linked to the CSI 300: if the index rises between 0% and 15% over the observation period the return is 1.5% a year plus participation times the rise; once the 15% knock-out is hit the return is fixed at 2.0% a year; paid in one sum at maturity.",
+    "SP002": "Principal-protected floating return: 2.6% a year if the Shanghai Gold Benchmark at maturity is within 85%-120% of its starting price, otherwise 1.3%.",
+    "SP003": "Not principal-protected: observed monthly; if the CSI 500 closes above 103% of its start it knocks out and pays 15.2% a year, ending early; if it closes below 75% of its start on any trading day it knocks in, and without a knock-out by maturity the investor bears the index's whole fall.",
+    "SP004": "Structured trust in three tranches, senior, mezzanine and junior, in the proportion 7:1:2; the originator holds the junior tranche and takes the first losses; the senior tranche is paid first at a benchmark of 5.2% a year; the assets are receivables of urban-renewal projects and REIT units.",
+    "PF001": "Open monthly; a 20% performance fee above the high-water mark.",
+    "PF002": "Market-neutral strategy: a long stock portfolio hedged with short index futures; returns come from stock selection.",
+    "PF003": "Managed futures (CTA): mainly trend-following in commodity and index futures, little correlated with shares; open quarterly.",
+    "PF004": "Term 5+2 years, no redemptions during the investment period; valued quarterly; 8% hurdle rate, 20% of returns above it go to the manager.",
+    "INS001": "The sum assured grows 2.5% a year compound; from the fifth policy year the cash value exceeds the premiums paid, and part of it can be withdrawn.",
+    "INS002": "Premiums for 10 years; a pension every year from age 60, guaranteed for 20 years.",
+    "INS003": "Education annuity: monthly or yearly premiums; a university allowance each year from age 18 to 21 and a maturity payment at 22.",
+    "GLD001": "Gold saved by the gram, with optional monthly plans; redeemable for cash or as physical bars.",
+}
+
+TRANCHES: dict[str, tuple[Tranche, ...]] = {  # product code -> layers, most senior first
+    # A principal-protected structured deposit is a deposit plus an option bought with part of the
+    # expected interest: the layers are the two parts of the client's money, not a capital stack.
+    "SP001": (
+        Tranche(
+            "存款部分（保本）",
+            "Deposit part (principal protected)",
+            92.0,
+            "到期返还全部本金",
+            "returns all the principal at maturity",
+        ),
+        Tranche(
+            "挂钩沪深300的期权部分",
+            "Option on the CSI 300",
+            8.0,
+            "决定浮动收益，最差只拿保底利息",
+            "decides the extra return; at worst only the minimum interest",
+        ),
+    ),  # fmt: skip
+    "SP002": (
+        Tranche(
+            "存款部分（保本）",
+            "Deposit part (principal protected)",
+            95.0,
+            "到期返还全部本金",
+            "returns all the principal at maturity",
+        ),
+        Tranche(
+            "挂钩金价区间的期权部分",
+            "Option on the gold price range",
+            5.0,
+            "金价在区间内拿2.6%，否则1.3%",
+            "2.6% if gold stays in range, otherwise 1.3%",
+        ),
+    ),  # fmt: skip
+    "SP004": (
+        Tranche(
+            "优先级（本产品）",
+            "Senior (this product)",
+            70.0,
+            "最先获得分配，按年化5.2%",
+            "paid first, at 5.2% a year",
+        ),
+        Tranche("中间级", "Mezzanine", 10.0, "在优先级之后获得分配", "paid after the senior tranche"),
+        Tranche(
+            "劣后级（原始权益人持有）",
+            "Junior (held by the originator)",
+            20.0,
+            "最先承担损失",
+            "takes the first losses",
+        ),
+    ),  # fmt: skip
+}

@@ -13,6 +13,7 @@ reuse the lake's own field lists (`fincrm.lake.schemas`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -296,6 +297,69 @@ def _party_ids(rows: Rows) -> list[RuleResult]:
     return found
 
 
+TRANCHE_TOTAL_PCT = 100  # tranche shares add up to the whole product, percent
+TRANCHE_TOLERANCE_PCT = 0.01  # rounding allowed in that sum, percentage points
+
+
+def tranches_problem(text: str) -> str | None:
+    """What is wrong with a ``tranches`` value, or None when it is a valid layer list.
+
+    A valid value is a JSON list of layers, most senior first, each an object with a non-empty
+    ``name`` and ``name_en`` and a ``share_pct`` above 0 (``note``/``note_en`` optional text),
+    whose shares sum to 100 within 0.01.
+
+    Examples
+    --------
+    >>> tranches_problem('[{"name": "优先级", "name_en": "Senior", "share_pct": 80},'
+    ...                  ' {"name": "劣后级", "name_en": "Junior", "share_pct": 20}]') is None
+    True
+    >>> tranches_problem('[{"name": "优先级", "name_en": "Senior", "share_pct": 80}]')
+    'shares sum to 80, not 100'
+    >>> tranches_problem('[{"name": "优先级", "share_pct": 100}]')
+    'layer 1: name_en is required'
+    """
+    try:
+        layers = json.loads(text)
+    except ValueError:
+        return "must be a JSON list of layers"
+    if not isinstance(layers, list) or not layers:
+        return "must be a non-empty JSON list of layers"
+    total = 0.0
+    for number, layer in enumerate(layers, start=1):
+        if not isinstance(layer, dict):
+            return f"layer {number}: must be an object with name, name_en and share_pct"
+        for key in ("name", "name_en"):
+            if not isinstance(layer.get(key), str) or not layer[key].strip():
+                return f"layer {number}: {key} is required"
+        for key in ("note", "note_en"):
+            if layer.get(key) is not None and not isinstance(layer[key], str):
+                return f"layer {number}: {key} must be text"
+        share = layer.get("share_pct")
+        if isinstance(share, bool) or not isinstance(share, int | float) or not share > 0:
+            return f"layer {number}: share_pct must be a number above 0"
+        if share != share or share == float("inf"):
+            return f"layer {number}: share_pct must be finite"
+        total += float(share)
+    if abs(total - TRANCHE_TOTAL_PCT) > TRANCHE_TOLERANCE_PCT:
+        return f"shares sum to {total:g}, not {TRANCHE_TOTAL_PCT}"
+    return None
+
+
+def _product_tranches(rows: Rows) -> list[RuleResult]:
+    """tranches is a JSON list of layers (name, name_en, share_pct > 0) whose shares sum to 100."""
+    values = rows.get("tranches")
+    if values is None:
+        return []
+    texts = values.to_pylist()
+    mask = np.zeros(len(texts), dtype=bool)
+    messages = []
+    for i, text in enumerate(texts):
+        if text is not None and (problem := tranches_problem(text)) is not None:
+            mask[i] = True
+            messages.append(problem)
+    return [(mask, "tranches", messages)]
+
+
 def _one_owner(session: Session, rows: Rows, resolved: Mapping[str, pa.Array]) -> list[RuleResult]:
     """An account has at most one owner, in the file and in the store; authorised users are not limited."""
     role, accounts, parties = rows.get("role"), resolved.get("account_id"), resolved.get("party_id")
@@ -545,6 +609,16 @@ PRODUCT_FIELDS = (
         max_value=100,
     ),
     F("structure_description", "string", False, "Plain-language structure, e.g. tranches"),
+    F("structure_description_en", "string", False, "The structure in English"),
+    F("analogy", "string", False, "Plain-language analogy shown in the product disclosure"),
+    F("analogy_en", "string", False, "The analogy in English"),
+    F(
+        "tranches",
+        "string",
+        False,
+        "JSON list of layers, most senior first: name, name_en, share_pct (> 0, summing to 100), "
+        "note, note_en",
+    ),
     F("price_series_code", "string", False, "NAV series code in market_prices", max_length=32),
     F("on_shelf", "bool", False, "Offered to clients now"),
 )
@@ -723,7 +797,7 @@ STORE_ENTITIES: tuple[EntitySpec, ...] = (
                 "distribution_commission_pct": ZERO,
             }
         ),
-        rules=(_not_before("matures_on", "issued_on"),),
+        rules=(_not_before("matures_on", "issued_on"), _product_tranches),
     ),
     EntitySpec(
         "product_exposures",
