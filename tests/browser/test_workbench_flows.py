@@ -212,3 +212,32 @@ class TestPortfolioLab:
         expect(page.locator("#overridden")).to_be_visible()
         expect(page.locator("#compliance-reasons")).to_be_visible()
         screenshot(page, "portfolio-lab")
+
+
+class TestReports:
+    def test_an_rm_makes_a_health_check_from_the_360_reads_it_and_downloads_the_pdf(
+        self, page: Page, live_workbench: LiveWorkbench
+    ) -> None:
+        sign_in(page, "rm001")
+        made = False
+        for party_no in live_workbench.party_nos("rm001", limit=30):
+            _open_client_360(page, party_no)
+            page.click("#client-reports-link")
+            page.select_option("#report-kind", "health_check")
+            page.select_option("#report-lang", "zh-CN")
+            page.click("#generate-report")
+            if page.locator("#report-frame").count():  # a client with holdings
+                made = True
+                break
+            expect(page.locator("#report-error")).to_contain_text("holds no products")
+        assert made, "no client of rm001 with holdings"
+        frame = page.frame_locator("#report-frame")
+        expect(frame.locator("h1")).to_have_text("资产体检报告")
+        expect(frame.locator(".chart svg").first).to_be_visible()
+        with page.expect_download() as download:
+            page.click("#download-pdf")
+        assert download.value.suggested_filename.endswith(".pdf")
+        assert download.value.path().read_bytes().startswith(b"%PDF")
+        screenshot(page, "report-health-check")
+        _open_client_360(page, party_no)
+        expect(page.locator("#client-reports")).to_contain_text("资产体检报告")

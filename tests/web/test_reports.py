@@ -133,7 +133,7 @@ class TestReportPages:
         assert re.fullmatch(r"/reports/\d+", location)
         before = audit_actions(institution, "report.view")
         view = client.get(location)
-        assert view.status_code == 200 and 'id="report-frame"' in view.text and "资产健康检查" in view.text
+        assert view.status_code == 200 and 'id="report-frame"' in view.text and "资产体检报告" in view.text
         assert audit_actions(institution, "report.view") == before + 1
         pdf = client.get(location + ".pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

@@ -1,4 +1,4 @@
-"""The asset health check (资产健康检查), the birthday report: where the client stands today.
+"""The asset health check (资产体检报告), the birthday report: where the client stands today.
 
 Sections: allocation against target (look-through by asset class), risk level against holdings,
 liquidity (what can be cash within a week against monthly spending), concentration, fees paid,

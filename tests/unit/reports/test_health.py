@@ -94,7 +94,7 @@ class TestDocument:
         for key, value in doc.figures.items():
             assert "".join(value.split()) in flat, key
         assert missing_glyphs(text) == []
-        assert ("资产健康检查" in text) == (lang == "zh-CN")
+        assert ("资产体检报告" in text) == (lang == "zh-CN")
 
 
 class TestEngine:
