@@ -13,17 +13,34 @@ Conventions
 - Prices are daily closes from the lake; days are the benchmark's trading days. Returns and
   drawdowns are fractions; a drawdown is the fall from the running peak since the window
   start (never positive) and the *maximum drawdown* the worst of it within the window.
-- The client's daily account value is, for each product held, the units of the month-end
-  snapshot on or before that day times the product's NAV that day (``price_series_code``, last
-  price carried forward over a missing day); a product without a NAV series counts at its
-  snapshot market value, flat until the next snapshot. The current account is left out (as in
-  :mod:`fincrm.reports.quarterly`): its balance moves with salary and spending, which would read
-  as market losses. Because units change only at month ends, money paid in or taken out
-  shows as a step on the snapshot day (an approximation of when the flow happened).
-- That value includes the client's flows, so its drawdown mixes market moves with the
-  client's own purchases and redemptions. The *buy-and-hold* drawdown is flow-free: the
-  holdings of the last snapshot on or before the window start, valued at the window's first
-  day, replayed with :func:`fincrm.portfolio.stress.replay`.
+- Units: the client's units of each product are rebuilt day by day. They start from the last
+  month-end snapshot on or before the day before the window's first trading day (a product
+  missing from it holds none), and each transaction with a product applies on its business-date
+  (``settings.timezone``) day of ``booked_at``: ``purchase`` adds its units, ``redemption`` and
+  ``maturity`` take them away (a maturity without units empties the product; a purchase or
+  redemption without units is sized at that day's NAV). At each later snapshot the units are
+  re-anchored to the snapshot's (snapshots are the source of truth, transactions fill the days
+  between); the rebuilt-minus-snapshot gap is kept in ``CrisisFacts.units_gaps`` (0 on the demo,
+  whose snapshots reconcile with its transactions exactly). A gap, if any, shows as a price move.
+- The client's daily *account value* is those units times the product's NAV that day
+  (``price_series_code``, last price carried forward over a missing day); a product without a NAV
+  series is valued at its last observed price per unit (a snapshot's market value or a trade's
+  amount per unit), flat in between (an approximation). It is in money terms: flows included.
+- Flows: F_t is the CNY net flow into the investments on day t, from the transactions' amounts
+  (booked on the cash account, + into it, so a purchase is a negative amount there): a purchase
+  is +amount (its gross amount: the subscription fee counts as a loss of the day), a redemption,
+  a maturity or a cash dividend -amount (a dividend paid out is return, not a loss). A flow on a
+  non-trading day counts on the next trading day.
+- The client's *drawdown* is that of a flow-free (time-weighted) index: r_t = (V_t - F_t) /
+  V_{t-1} - 1, the index the cumulative product of (1 + r_t) from the window's first day: the
+  investments' own fall, not counting money the client moved. The *buy-and-hold* drawdown is
+  flow-free too, but keeps the mix: the holdings of the last snapshot on or before the window's
+  first day, valued at that day, replayed with :func:`fincrm.portfolio.stress.replay`. The two
+  differ by how the client's trades changed the mix of products; both differ from the
+  benchmark by the mix itself.
+- The current account (demand deposit, e.g. DEP000: a deposit product no purchase, redemption or
+  maturity refers to) is left out, as in :mod:`fincrm.reports.quarterly`: salary and spending
+  move its balance, and they are not market losses.
 - Peers are the other clients of the current profile version with the same effective risk
   level and tier; each one's buy-and-hold drawdown is computed the same way (one snapshot
   query, one vectorised replay). The client's *percentile* is the share of peers whose
@@ -36,7 +53,7 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
@@ -59,6 +76,7 @@ from fincrm.reports.reader import ClientReader
 RECOVERY_TAIL_DAYS = 60  # trading days shown after the window's end
 MIN_PEERS = 5  # fewer peers than this: no peer figure
 ACTION_KINDS = ("purchase", "redemption", "maturity")  # listed: the client's decisions, and maturities
+FLOW_KINDS = (*ACTION_KINDS, "dividend")  # money into (purchase) or out of (the rest) the investments
 MAX_MARKERS = 6  # action days marked on the chart (the largest by amount)
 MAX_ACTION_ROWS = 14  # actions listed in the table; the rest are summed in one line (page bound)
 COVER_SLACK_DAYS = 5  # calendar days a window end may lie after the last price (weekend, holiday)
@@ -111,51 +129,195 @@ def largest_fall(prices: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     return (peak, trough) if trough > peak else None
 
 
-def account_values(
-    snapshots: pd.DataFrame, nav: pd.DataFrame, series_of: dict[str, str | None], days: pd.DatetimeIndex
-) -> pd.Series:
-    """Daily account value: units of the last snapshot on or before each day times that day's NAV.
+def daily_units(
+    start: dict[str, float],
+    start_on: date,
+    trades: pd.DataFrame,
+    snapshots: pd.DataFrame,
+    days: pd.DatetimeIndex,
+    anchors: list[date] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Units of each product held at the end of each of ``days``, rebuilt from the trades.
+
+    Starts from ``start`` (the units of the snapshot of ``start_on``) and applies, day by day
+    from the day after ``start_on``, the trades booked that day: a purchase adds its units, a
+    redemption or a maturity takes them away (a maturity without units empties the product).
+    On each anchor day (a later snapshot's date) the rebuilt units are replaced by the
+    snapshot's (a product missing from it holds none): snapshots are the source of truth,
+    trades fill the days between.
 
     Parameters
     ----------
+    start
+        Product code -> units at the end of ``start_on``.
+    trades
+        Columns ``on`` (business date), ``kind`` (``purchase``, ``redemption``, ``maturity``;
+        other kinds are ignored), ``product_code``, ``units`` (positive; NaN when unknown: such a
+        purchase or redemption changes nothing until the next snapshot).
     snapshots
-        Columns ``as_of_on`` (Timestamp), ``product_code``, ``units``, ``market_value_amount`` (CNY).
-    nav
-        Wide daily NAVs (date index), carried forward over missing days.
-    series_of
-        Product code -> NAV series, or None: such a product counts at its snapshot market value.
+        Later snapshots: ``as_of_on``, ``product_code``, ``units``.
     days
-        The days to value; days before the first snapshot are NaN.
+        The days to report (ascending); a day on or before ``start_on`` gets ``start``.
+    anchors
+        The snapshot dates to re-anchor on (default: the dates of ``snapshots``); a date without
+        rows is a snapshot with nothing held.
+
+    Returns
+    -------
+    tuple
+        (units: ``days`` x product codes, 0 where none is held; gaps: one row per anchor day and
+        product held on either side, columns ``as_of_on``, ``product_code``, ``rebuilt``,
+        ``snapshot``, ``gap`` = rebuilt - snapshot).
 
     Examples
     --------
-    >>> snaps = pd.DataFrame({"as_of_on": pd.to_datetime(["2025-01-31", "2025-01-31", "2025-02-28"]),
-    ...     "product_code": ["F", "C", "F"], "units": [10.0, 5.0, 20.0],
-    ...     "market_value_amount": [20.0, 5.0, 44.0]})
-    >>> nav = pd.DataFrame({"N": [2.0, 2.2, 2.5]}, index=pd.to_datetime(["2025-01-31", "2025-02-28", "2025-03-03"]))
-    >>> account_values(snaps, nav, {"F": "N", "C": None}, nav.index).tolist()
-    [25.0, 44.0, 50.0]
+    >>> trades = pd.DataFrame({"on": [date(2025, 1, 3), date(2025, 1, 6)], "kind": ["redemption", "purchase"],
+    ...     "product_code": ["F", "G"], "units": [4.0, 2.0]})
+    >>> snaps = pd.DataFrame({"as_of_on": [pd.Timestamp("2025-01-06")], "product_code": ["F"], "units": [6.0]})
+    >>> units, gaps = daily_units({"F": 10.0}, date(2024, 12, 31), trades, snaps,
+    ...     pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-07"]))
+    >>> units.to_dict("list")
+    {'F': [10.0, 6.0, 6.0], 'G': [0.0, 0.0, 0.0]}
+    >>> gaps[["product_code", "gap"]].to_dict("list")
+    {'product_code': ['F', 'G'], 'gap': [0.0, 2.0]}
     """
-    nav = nav.reindex(nav.index.union(days)).sort_index().ffill().reindex(days)
-    out = pd.Series(np.nan, index=days)
-    dates = sorted(snapshots["as_of_on"].unique())
-    for i, on in enumerate(dates):
-        upto = dates[i + 1] if i + 1 < len(dates) else None
-        mask = (days >= on) & ((days < upto) if upto is not None else True)
-        if not mask.any():
+    held = {code: float(u) for code, u in start.items()}
+    snaps = snapshots.assign(on=pd.to_datetime(snapshots["as_of_on"]).dt.date)
+    anchor_days = sorted(set(anchors) if anchors is not None else set(snaps["on"]))
+    by_anchor = {
+        d: dict(zip(g["product_code"], g["units"].astype(float), strict=True)) for d, g in snaps.groupby("on")
+    }
+    by_day: dict[date, list[tuple[str, str, float]]] = {}
+    for on, kind, code, u in zip(
+        trades["on"], trades["kind"], trades["product_code"], trades["units"], strict=True
+    ):
+        by_day.setdefault(pd.Timestamp(on).date(), []).append(
+            (kind, code, float(u) if u is not None else np.nan)
+        )
+    codes = (
+        set(held) | {c for _, c, _ in (t for ts in by_day.values() for t in ts)} | set(snaps["product_code"])
+    )
+    wanted = [d.date() for d in days]
+    out: dict[date, dict[str, float]] = {}
+    gaps = []
+    anchor_set = set(anchor_days)
+    day = start_on + timedelta(days=1)
+    last = max(wanted) if wanted else start_on
+    while day <= last:
+        for kind, code, u in by_day.get(day, ()):
+            if kind == "maturity" and not np.isfinite(u):
+                held[code] = 0.0
+            elif np.isfinite(u) and kind in ("purchase", "redemption", "maturity"):
+                sign = 1.0 if kind == "purchase" else -1.0
+                held[code] = round(held.get(code, 0.0) + sign * u, 6)
+        if day in anchor_set:
+            truth = by_anchor.get(day, {})
+            for code in sorted(set(held) | set(truth)):
+                rebuilt, snap = held.get(code, 0.0), truth.get(code, 0.0)
+                if rebuilt or snap:
+                    gaps.append((day, code, rebuilt, snap, rebuilt - snap))
+            held = dict(truth)
+        out[day] = dict(held)
+        day += timedelta(days=1)
+    columns = sorted(codes)
+    first = {code: float(u) for code, u in start.items()}
+    rows = [[(out.get(d, first) if d > start_on else first).get(c, 0.0) for c in columns] for d in wanted]
+    units = pd.DataFrame(rows, index=days, columns=columns, dtype=float)
+    gap_frame = pd.DataFrame(gaps, columns=["as_of_on", "product_code", "rebuilt", "snapshot", "gap"])
+    return units, gap_frame
+
+
+def unit_prices(
+    codes: list[str],
+    nav: pd.DataFrame,
+    series_of: dict[str, str | None],
+    observed: pd.DataFrame,
+    days: pd.DatetimeIndex,
+) -> pd.DataFrame:
+    """Price of one unit of each product on each of ``days`` (``days`` x ``codes``).
+
+    A product with a NAV series takes its NAV, the last one carried forward over a missing day;
+    one without takes the last price ``observed`` on or before the day (a snapshot's market
+    value per unit, a trade's amount per unit), the first one before its first observation.
+
+    Examples
+    --------
+    >>> nav = pd.DataFrame({"N": [2.0, 2.5]}, index=pd.to_datetime(["2025-01-02", "2025-01-06"]))
+    >>> seen = pd.DataFrame({"on": pd.to_datetime(["2025-01-03"]), "product_code": ["C"], "price": [1.5]})
+    >>> unit_prices(["F", "C"], nav, {"F": "N", "C": None}, seen,
+    ...     pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-06"])).to_dict("list")
+    {'F': [2.0, 2.0, 2.5], 'C': [1.5, 1.5, 1.5]}
+    """
+    out = pd.DataFrame(index=days, columns=codes, dtype=float)
+    if not nav.empty:
+        nav = nav.reindex(nav.index.union(days)).sort_index().ffill().reindex(days)
+    for code in codes:
+        s = series_of.get(code)
+        if s is not None and s in nav.columns:
+            out[code] = nav[s].to_numpy()
             continue
-        rows = snapshots[snapshots["as_of_on"] == on]
-        value = np.zeros(int(mask.sum()))
-        for code, units, mv in zip(
-            rows["product_code"], rows["units"], rows["market_value_amount"], strict=True
-        ):
-            s = series_of.get(code)
-            if s is not None and s in nav.columns:
-                value += float(units) * nav.loc[mask, s].to_numpy()
-            else:
-                value += float(mv)
-        out[mask] = value
+        seen = observed[observed["product_code"] == code]
+        if seen.empty:
+            continue
+        p = seen.groupby(pd.to_datetime(seen["on"]))["price"].last().sort_index()
+        out[code] = p.reindex(p.index.union(days)).sort_index().ffill().bfill().reindex(days).to_numpy()
     return out
+
+
+def account_values(units: pd.DataFrame, prices: pd.DataFrame) -> pd.Series:
+    """Daily account value: each product's units that day times its unit price that day, summed.
+
+    Examples
+    --------
+    >>> days = pd.to_datetime(["2025-01-02", "2025-01-03"])
+    >>> units = pd.DataFrame({"F": [10.0, 4.0], "C": [5.0, 5.0]}, index=days)
+    >>> prices = pd.DataFrame({"F": [2.0, 2.5], "C": [1.0, 1.0]}, index=days)
+    >>> account_values(units, prices).tolist()
+    [25.0, 15.0]
+    """
+    return (units * prices.reindex(index=units.index, columns=units.columns)).fillna(0.0).sum(axis=1)
+
+
+def flows_on_days(on: pd.Series, amounts: pd.Series, days: pd.DatetimeIndex) -> pd.Series:
+    """Net flow into the investments on each of ``days``: a flow counts on the first day on or
+    after it; flows on or before the first day (already in its value) or after the last are left out.
+
+    Examples
+    --------
+    >>> days = pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-06"])
+    >>> on = pd.Series(pd.to_datetime(["2025-01-02", "2025-01-04", "2025-01-06", "2025-01-09"]))
+    >>> flows_on_days(on, pd.Series([1.0, 2.0, 3.0, 4.0]), days).tolist()
+    [0.0, 0.0, 5.0]
+    """
+    out = np.zeros(len(days))
+    at = np.searchsorted(days.to_numpy(), pd.to_datetime(on).to_numpy(), side="left")
+    for i, amount in zip(at, np.asarray(amounts, dtype=float), strict=True):
+        if 0 < i < len(days):
+            out[i] += amount
+    return pd.Series(out, index=days)
+
+
+def flow_free_index(values: pd.Series, flows: pd.Series) -> pd.Series:
+    """Time-weighted index of the account (1 on the first day): the product of the daily returns
+    r_t = (V_t - F_t) / V_{t-1} - 1, F_t the net flow into the investments on day t (purchases
+    positive, redemptions and maturities negative). Money moved in or out does not move it; a day
+    after an empty account (V_{t-1} <= 0) counts as no change.
+
+    Examples
+    --------
+    >>> days = pd.date_range("2025-01-01", periods=3)
+    >>> values = pd.Series([100.0, 40.0, 36.0], index=days)  # 60 redeemed on day 2, then -10 %
+    >>> flow_free_index(values, pd.Series([0.0, -60.0, 0.0], index=days)).round(6).tolist()
+    [1.0, 1.0, 0.9]
+    """
+    v = values.to_numpy(dtype=float)
+    f = flows.reindex(values.index, fill_value=0.0).to_numpy(dtype=float)
+    r = np.zeros(len(v))
+    if len(v) > 1:
+        prev = v[:-1]
+        ok = prev > 0
+        r[1:][ok] = (v[1:][ok] - f[1:][ok]) / prev[ok] - 1.0
+    return pd.Series(np.cumprod(1.0 + r), index=values.index)
 
 
 def holding_weights(
@@ -279,7 +441,10 @@ class CrisisFacts:
     window: Window
     data_as_of: date
     benchmark: pd.Series  # daily level over the shown span (window start .. tail end)
-    account: pd.Series  # client's daily account value on the same days
+    account: pd.Series  # client's daily account value on the same days (CNY, flows included)
+    flows: pd.Series  # net flow into the investments on the same days (CNY, purchases positive)
+    index: pd.Series  # flow-free (time-weighted) index of the account on the same days, 1 on the first
+    units_gaps: pd.DataFrame  # at each snapshot after the start: rebuilt units - snapshot units per product
     snapshot_on: date  # the snapshot the buy-and-hold replay starts from
     bh_drawdown: float  # client's buy-and-hold maximum drawdown over the window
     peer_drawdowns: np.ndarray  # each peer's buy-and-hold maximum drawdown
@@ -289,9 +454,9 @@ class CrisisFacts:
     recovered_on: date | None  # first day the benchmark closed at or above its window peak again
 
 
-def _nav(reader: ClientReader, series: list[str], start: date, end: date, lo: date) -> pd.DataFrame:
-    """NAVs of ``series`` from ``lo`` to ``end``, checking each covers ``start`` .. ``end``."""
-    nav = reader.prices(series, lo, end)
+def _nav(reader: ClientReader, series: list[str], start: date, end: date, lo: date, hi: date) -> pd.DataFrame:
+    """NAVs of ``series`` from ``lo`` to ``hi``, checking each covers ``start`` .. ``end``."""
+    nav = reader.prices(series, lo, hi)
     gaps = [s for s in series if not _covered(nav, s, start, end)]
     if gaps:
         raise InputError(
@@ -343,6 +508,27 @@ def _start_snapshots(reader: ClientReader, party_nos: list[str], on: date) -> pd
         con.close()
 
 
+def _trades(reader: ClientReader, start: date, end: date) -> pd.DataFrame:
+    """The client's trades of ``FLOW_KINDS`` booked on business days ``start`` .. ``end``: ``on``
+    (business date), ``kind``, ``product_code``, ``amount`` (as booked: + into the cash account),
+    ``units`` (NaN when not given) and ``flow`` (CNY into the investments: + for a purchase)."""
+    con = connect(reader.settings)
+    try:
+        frame = con.execute(
+            "SELECT booked_at, kind, product_code, amount::DOUBLE AS amount, units::DOUBLE AS units "
+            "FROM transactions WHERE party_no = ? AND booked_at >= ? AND booked_at < ? "
+            "AND product_code IS NOT NULL AND kind IN (SELECT unnest(?)) ORDER BY booked_at",
+            [reader.party.party_no, datetime.combine(start, time.min, reader.tz),
+             datetime.combine(end + timedelta(days=1), time.min, reader.tz), list(FLOW_KINDS)],
+        ).df()  # fmt: skip
+    finally:
+        con.close()
+    frame["on"] = [pd.Timestamp(b).tz_convert(reader.tz).date() for b in frame["booked_at"]]
+    # a purchase takes money out of the cash account into the investments; the rest bring it back
+    frame["flow"] = np.where(frame["kind"] == "purchase", 1.0, -1.0) * frame["amount"].abs()
+    return frame[["on", "kind", "product_code", "amount", "units", "flow"]].reset_index(drop=True)
+
+
 def load(reader: ClientReader, subject: str) -> CrisisFacts:
     """Read what the post-crisis review needs for ``reader``'s client and the window ``subject``."""
     w = choose_window(reader, subject)
@@ -372,7 +558,8 @@ def load(reader: ClientReader, subject: str) -> CrisisFacts:
             errors=[FieldError(("party_no",), "no holdings", reader.party.party_no)],
         )
     snaps["as_of_on"] = pd.to_datetime(snaps["as_of_on"])
-    first_snap = snaps["as_of_on"].min().date()
+    snap_dates = sorted(d.date() for d in snaps["as_of_on"].unique())  # the current account included
+    first_snap = snap_dates[0]
     if first_snap > first_day.date():
         raise InputError(
             f"the window {w.start} to {w.end} begins before client {reader.party.party_no}'s first holdings "
@@ -381,25 +568,67 @@ def load(reader: ClientReader, subject: str) -> CrisisFacts:
         )
     snaps = snaps[~snaps["product_code"].isin(current_accounts(reader, sorted(set(snaps["product_code"]))))]
     snapshot_on = snaps.loc[snaps["as_of_on"] <= first_day, "as_of_on"].max()
-    snaps = snaps[(snaps["as_of_on"] >= snapshot_on) & (snaps["as_of_on"] <= shown.index[-1])]
     at_start = snaps[(snaps["as_of_on"] == snapshot_on) & (snaps["market_value_amount"] > 0)]
     if at_start.empty:
         raise InputError(
             f"client {reader.party.party_no} held no investment products at the start of the window ({w.start}; snapshot of "
-            f"{snapshot_on.date()}): there is nothing to review",
+            f"{pd.Timestamp(snapshot_on).date()}): there is nothing to review",
             errors=[FieldError(("party_no",), "no holdings at the window start", reader.party.party_no)],
         )
+    # daily units: the snapshot before the first day, the trades after it, re-anchored at each snapshot
+    shown_end = shown.index[-1].date()
+    before = [d for d in snap_dates if d < first_day.date()]
+    start_on = before[-1] if before else first_day.date() - timedelta(days=1)
+    start_rows = snaps[snaps["as_of_on"] == pd.Timestamp(start_on)]
+    later = snaps[
+        (snaps["as_of_on"] > pd.Timestamp(start_on)) & (snaps["as_of_on"] <= pd.Timestamp(shown_end))
+    ]
+    trades = _trades(reader, start_on + timedelta(days=1), shown_end)
     series_of = _series_of(reader)
     peers, group = _peer_numbers(reader)
     peer_holdings = _start_snapshots(reader, peers, first_day.date())
     peer_holdings = peer_holdings[peer_holdings["market_value_amount"] > 0]
     cash = current_accounts(reader, sorted(set(peer_holdings["product_code"])))
     peer_holdings = peer_holdings[~peer_holdings["product_code"].isin(cash)]
-    held = set(snaps["product_code"]) | set(peer_holdings["product_code"])
-    series = sorted({series_of[c] for c in held if series_of.get(c)})
-    lo = min(snapshot_on.date(), first_day.date()) - timedelta(days=14)
-    nav = _nav(reader, series, first_day.date(), w.end, lo) if series else pd.DataFrame()
-    account = account_values(snaps, nav, series_of, shown.index)
+    strict = (
+        set(at_start["product_code"]) | set(start_rows["product_code"]) | set(peer_holdings["product_code"])
+    )
+    series = sorted({series_of[c] for c in strict if series_of.get(c)})
+    lo = min(pd.Timestamp(snapshot_on).date(), start_on) - timedelta(days=14)
+    nav = _nav(reader, series, first_day.date(), w.end, lo, shown_end) if series else pd.DataFrame()
+    extra = sorted(
+        {series_of[c] for c in set(later["product_code"]) | set(trades["product_code"]) if series_of.get(c)}
+        - set(series)
+    )  # bought or held later only: priced where there are prices, not required to cover the window
+    if extra:
+        nav = pd.concat([nav, reader.prices(extra, lo, shown_end)], axis=1).sort_index()
+    unknown = trades["units"].isna() & trades["kind"].isin(("purchase", "redemption"))
+    if unknown.any():  # units from the amount at that day's NAV, where there is one
+        for i in trades.index[unknown]:
+            s = series_of.get(trades.at[i, "product_code"])
+            price = (
+                nav[s].loc[: pd.Timestamp(trades.at[i, "on"])].dropna() if s in nav.columns else pd.Series()
+            )
+            if not price.empty and price.iloc[-1] > 0:
+                trades.at[i, "units"] = abs(trades.at[i, "amount"]) / float(price.iloc[-1])
+    anchors = [d for d in snap_dates if start_on < d <= shown_end]
+    units, units_gaps = daily_units(
+        dict(zip(start_rows["product_code"], start_rows["units"], strict=True)), start_on, trades, later,
+        shown.index, anchors,
+    )  # fmt: skip
+    seen_snaps = snaps[(snaps["as_of_on"] >= pd.Timestamp(start_on)) & (snaps["units"] > 0)]
+    seen_trades = trades[trades["units"] > 0]
+    observed = pd.concat([
+        pd.DataFrame({"on": seen_snaps["as_of_on"], "product_code": seen_snaps["product_code"],
+                      "price": seen_snaps["market_value_amount"] / seen_snaps["units"]}),
+        pd.DataFrame({"on": pd.to_datetime(seen_trades["on"]), "product_code": seen_trades["product_code"],
+                      "price": seen_trades["amount"].abs() / seen_trades["units"]}),
+    ])  # fmt: skip
+    prices = unit_prices(list(units.columns), nav, series_of, observed, shown.index)
+    account = account_values(units, prices)
+    flows = flows_on_days(pd.to_datetime(trades["on"]), trades["flow"], shown.index)
+    index = flow_free_index(account, flows)
+    # buy-and-hold and peers: the holdings of the last snapshot on or before the first day, untouched
     window_nav = nav.reindex(nav.index.union(in_window.index)).sort_index().ffill().reindex(in_window.index)
     paths = np.column_stack([window_nav[series].to_numpy(), np.ones(len(in_window))]) if series else (
         np.ones((len(in_window), 1)))  # fmt: skip
@@ -412,24 +641,22 @@ def load(reader: ClientReader, subject: str) -> CrisisFacts:
         weights = weights[weights.sum(axis=1) > 0]
         if len(weights):
             peer_dd = np.asarray(stress.replay(paths, weights)["max_drawdown"])
-    actions = []
-    txns = reader.transactions(w.start, shown.index[-1].date(), ACTION_KINDS)
-    for booked, kind, amount, code in zip(
-        txns.get("booked_at", []), txns.get("kind", []), txns.get("amount", []), txns.get("product_code", []),
-        strict=True,
-    ):  # fmt: skip
-        actions.append(
-            Action(pd.Timestamp(booked).tz_convert(reader.tz).date(), kind, code, abs(float(amount)))
+    listed = trades[(trades["on"] >= w.start) & trades["kind"].isin(ACTION_KINDS)]
+    actions = [
+        Action(on, kind, code, abs(float(amount)))
+        for on, kind, code, amount in zip(
+            listed["on"], listed["kind"], listed["product_code"], listed["amount"], strict=True
         )
-    codes = sorted(set(snaps["product_code"]) | {a.code for a in actions})
+    ]
+    codes = sorted(set(units.columns) | {a.code for a in actions})
     names = {
         p.code: (p.name, p.name_en or p.name)
         for p in reader.session.scalars(select(Product).where(Product.code.in_(codes)))
     }
     return CrisisFacts(
         client_no=reader.party.party_no, client_name=reader.party.name, as_of=reader.as_of, window=w,
-        data_as_of=shown.index[-1].date(), benchmark=shown, account=account,
-        snapshot_on=snapshot_on.date(), bh_drawdown=float(bh["max_drawdown"]), peer_drawdowns=peer_dd,
+        data_as_of=shown_end, benchmark=shown, account=account, flows=flows, index=index, units_gaps=units_gaps,
+        snapshot_on=pd.Timestamp(snapshot_on).date(), bh_drawdown=float(bh["max_drawdown"]), peer_drawdowns=peer_dd,
         peer_group=group, actions=actions, names=names, recovered_on=recovered_on,
     )  # fmt: skip
 
@@ -442,15 +669,18 @@ class CrisisNumbers:
     peak_on: date  # benchmark's highest close in the window
     trough_on: date  # benchmark's lowest close after the peak, in the window
     benchmark_drawdown: float
-    account_drawdown: float  # client's account value, flows included
+    account_drawdown: float  # client's flow-free (time-weighted) index: the investments' own fall
     bh_drawdown: float
+    index_change: float  # flow-free index at window end / at window start - 1
+    account_start: float  # account value (CNY, flows included) on the window's first day
+    account_end: float  # ... and on its last day
     account_change: float  # account value at window end / at window start - 1
     peers: int
     peer_mean: float | None
     peer_median: float | None
     client_percentile: float | None
-    bought: float  # CNY purchased within the window
-    redeemed: float
+    moved_in: float  # CNY put into the investments within the window (purchases)
+    moved_out: float  # CNY taken out within the window (redemptions and maturities)
 
 
 def numbers(facts: CrisisFacts) -> CrisisNumbers:
@@ -458,6 +688,7 @@ def numbers(facts: CrisisFacts) -> CrisisNumbers:
     w = facts.window
     bench = facts.benchmark.loc[pd.Timestamp(w.start) : pd.Timestamp(w.end)]
     account = facts.account.loc[bench.index]
+    index = facts.index.loc[bench.index]
     peak = bench.idxmax()
     trough = bench.loc[peak:].idxmin()
     n = len(facts.peer_drawdowns)
@@ -465,13 +696,14 @@ def numbers(facts: CrisisFacts) -> CrisisNumbers:
     in_window = [a for a in facts.actions if a.on <= w.end]
     return CrisisNumbers(
         peak_on=peak.date(), trough_on=trough.date(), benchmark_drawdown=max_drawdown(bench.to_numpy()),
-        account_drawdown=max_drawdown(account.to_numpy()), bh_drawdown=facts.bh_drawdown,
-        account_change=float(account.iloc[-1] / account.iloc[0] - 1), peers=n,
-        peer_mean=float(facts.peer_drawdowns.mean()) if enough else None,
+        account_drawdown=max_drawdown(index.to_numpy()), bh_drawdown=facts.bh_drawdown,
+        index_change=float(index.iloc[-1] / index.iloc[0] - 1), account_start=float(account.iloc[0]),
+        account_end=float(account.iloc[-1]), account_change=float(account.iloc[-1] / account.iloc[0] - 1),
+        peers=n, peer_mean=float(facts.peer_drawdowns.mean()) if enough else None,
         peer_median=float(np.median(facts.peer_drawdowns)) if enough else None,
         client_percentile=percentile(facts.bh_drawdown, facts.peer_drawdowns) if enough else None,
-        bought=sum(a.amount for a in in_window if a.kind == "purchase"),
-        redeemed=sum(a.amount for a in in_window if a.kind == "redemption"),
+        moved_in=sum(a.amount for a in in_window if a.kind == "purchase"),
+        moved_out=sum(a.amount for a in in_window if a.kind in ("redemption", "maturity")),
     )  # fmt: skip
 
 
@@ -485,9 +717,10 @@ def build(facts: CrisisFacts, n: CrisisNumbers, *, lang: str, fmt: Formatter) ->
     zh = lang == "zh-CN"
     money = fmt.money
     w = facts.window
-    bench, account = facts.benchmark, facts.account
+    bench, account, index = facts.benchmark, facts.account, facts.index
     base_day = pd.Timestamp(n.peak_on)
     rebased_bench = bench / bench.loc[base_day] * 100
+    rebased_index = index / index.loc[base_day] * 100
     rebased_account = account / account.loc[base_day] * 100
     figures: dict[str, str] = {
         "peak_on": fmt.date(n.peak_on),
@@ -495,8 +728,12 @@ def build(facts: CrisisFacts, n: CrisisNumbers, *, lang: str, fmt: Formatter) ->
         "benchmark_drawdown": pct(fmt, n.benchmark_drawdown),
         "account_drawdown": pct(fmt, n.account_drawdown),
         "bh_drawdown": pct(fmt, n.bh_drawdown),
-        "bought": money(round_amount(n.bought)),
-        "redeemed": money(round_amount(n.redeemed)),
+        "index_change": pct(fmt, n.index_change),
+        "account_start": money(round_amount(n.account_start)),
+        "account_end": money(round_amount(n.account_end)),
+        "account_change": pct(fmt, n.account_change),
+        "moved_in": money(round_amount(n.moved_in)),
+        "moved_out": money(round_amount(n.moved_out)),
         "peers": str(n.peers),
     }
     if n.peer_mean is not None:
@@ -520,22 +757,24 @@ def build(facts: CrisisFacts, n: CrisisNumbers, *, lang: str, fmt: Formatter) ->
     markers = [
         charts.Marker(d, " / ".join(labels[k] for k in sorted(by_day[d]))) for d in marked if lo <= d <= hi
     ]
+    mine = _("Your investments (money moved left out)")
     chart_map: dict[str, charts.Chart] = {
         "level": charts.LineChart(
-            title=_("CSI 300 and your account value (100 = the CSI 300 peak day)"),
+            title=_("CSI 300, your investments and your account value (100 = the CSI 300 peak day)"),
             series=(charts.Series(_("CSI 300"), _points(rebased_bench, digits=2)),
-                    charts.Series(_("Your account"), _points(rebased_account, digits=2))),
+                    charts.Series(mine, _points(rebased_index, digits=2)),
+                    charts.Series(_("Your account value (money moved included)"), _points(rebased_account, digits=2),
+                                  dashed=True)),
             markers=tuple(markers), y_format="number",
         ),
         "drawdown": charts.LineChart(
             title=_("Fall from the running peak"),
             series=(charts.Series(_("CSI 300"), _points(pd.Series(drawdown(bench.to_numpy()), bench.index))),
-                    charts.Series(_("Your account"), _points(pd.Series(
-                        drawdown(account.to_numpy()), account.index)))),
+                    charts.Series(mine, _points(pd.Series(drawdown(index.to_numpy()), index.index)))),
             y_format="pct", zero_line=True,
         ),
     }  # fmt: skip
-    cats = [_("CSI 300"), _("Your account"), _("Your holdings, held throughout")]
+    cats = [_("CSI 300"), _("Your investments"), _("Your holdings, held throughout")]
     vals = [n.benchmark_drawdown, n.account_drawdown, n.bh_drawdown]
     if n.peer_mean is not None:
         cats.append(_("Peer average"))
@@ -554,17 +793,46 @@ def build(facts: CrisisFacts, n: CrisisNumbers, *, lang: str, fmt: Formatter) ->
         _("%(n)s more, %(amount)s in all.") % {"n": len(rest), "amount": money(round_amount(sum(a.amount for a in rest)))}
         if rest else ""
     )  # fmt: skip
+    window_days = bench.loc[pd.Timestamp(w.start) : pd.Timestamp(w.end)].index
+    first = window_days[0]
+    steps = [(first, _("Window start")), (pd.Timestamp(n.trough_on), _("CSI 300 low")),
+             (window_days[-1], _("Window end")), (bench.index[-1], _("Last day shown"))]  # fmt: skip
+    value_rows, seen = [], set()
+    for day, label in steps:
+        if day in seen:
+            continue
+        seen.add(day)
+        value_rows.append({
+            "label": label, "on": fmt.date(day.date()),
+            "bench": pct(fmt, float(bench.loc[day] / bench.loc[first] - 1)),
+            "index": pct(fmt, float(index.loc[day] / index.loc[first] - 1)),
+            "value": money(round_amount(float(account.loc[day]))),
+        })  # fmt: skip
+    if n.moved_in or n.moved_out:
+        moved = _("From %(start)s to %(end)s you put %(in)s into your investments and %(out)s came out of them through redemptions and maturities.") % {
+            "start": fmt.date(w.start), "end": fmt.date(w.end), "in": figures["moved_in"], "out": figures["moved_out"]}  # fmt: skip
+    else:
+        moved = _("From %(start)s to %(end)s you moved no money into or out of your investments (%(in)s in, %(out)s out).") % {
+            "start": fmt.date(w.start), "end": fmt.date(w.end), "in": figures["moved_in"], "out": figures["moved_out"]}  # fmt: skip
+    three = {"a": figures["account_drawdown"], "b": figures["bh_drawdown"], "c": figures["benchmark_drawdown"],
+             "on": fmt.date(facts.snapshot_on)}  # fmt: skip
     diff = n.account_drawdown - n.bh_drawdown
     if abs(diff) < 0.001:
-        flow_note = _(
-            "Your account fell about as much as the holdings you had at the start would have on their own: your flows in the window changed little."
+        mix = _(
+            "The holdings you had on %(on)s, left untouched, would have fallen at most %(b)s; your investments fell about as much (%(a)s): your trades since then changed your mix of products little."
         )
     elif diff > 0:
-        flow_note = _("Your account fell less than the holdings you had at the start would have on their own (%(a)s against %(b)s): money added or moved to steadier products during the window cushioned the fall.") % {
-            "a": figures["account_drawdown"], "b": figures["bh_drawdown"]}  # fmt: skip
+        mix = _(
+            "The holdings you had on %(on)s, left untouched, would have fallen at most %(b)s; your investments fell less (%(a)s): your trades since then shifted your money towards products that fell less."
+        )
     else:
-        flow_note = _("Your account fell more than the holdings you had at the start would have on their own (%(a)s against %(b)s): money moved into falling products or taken out of steadier ones during the window deepened the fall.") % {
-            "a": figures["account_drawdown"], "b": figures["bh_drawdown"]}  # fmt: skip
+        mix = _(
+            "The holdings you had on %(on)s, left untouched, would have fallen at most %(b)s; your investments fell more (%(a)s): your trades since then shifted your money towards products that fell more."
+        )
+    flow_note = " ".join([
+        mix % three,
+        _("Neither figure counts money moved in or out, so both show what the market did to your products; the CSI 300 fell %(c)s, and as your products hold a different mix than its 300 large Chinese shares, their fall differs from the index's.") % three,
+    ])  # fmt: skip
     group = None
     if facts.peer_group is not None:
         level, tier = facts.peer_group.split("|")
@@ -585,8 +853,9 @@ def build(facts: CrisisFacts, n: CrisisNumbers, *, lang: str, fmt: Formatter) ->
             "window_name": w.name_zh if zh else w.name_en, "start": w.start, "end": w.end,
             "shown_end": bench.index[-1].date(), "recovered_on": facts.recovered_on,
             "snapshot_on": facts.snapshot_on, "rows": rows, "more": more, "action_count": len(facts.actions),
-            "flow_note": flow_note, "group": group, "min_peers": MIN_PEERS, "has_peers": n.peer_mean is not None,
-            "tail_days": RECOVERY_TAIL_DAYS, "account_change": pct(fmt, n.account_change),
+            "flow_note": flow_note, "moved": moved, "value_rows": value_rows, "group": group,
+            "min_peers": MIN_PEERS, "has_peers": n.peer_mean is not None, "tail_days": RECOVERY_TAIL_DAYS,
+            "first_day": first.date(), "last_window_day": window_days[-1].date(),
         },
         charts=chart_map,
         figures=figures,

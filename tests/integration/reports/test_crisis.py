@@ -21,7 +21,8 @@ from fincrm.config import Settings
 from fincrm.core.clock import FixedClock
 from fincrm.errors import InputError
 from fincrm.intelligence import batch
-from fincrm.reports import engine, fonts, service
+from fincrm.reports import crisis, engine, fonts, service
+from fincrm.reports.reader import ClientReader
 from tests.integration.demo.conftest import AS_OF, demo  # noqa: F401 - the module-scoped fixture
 
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 2, tzinfo=UTC)
@@ -69,8 +70,14 @@ def world(demo):  # noqa: F811 - the re-imported fixture
     )}  # fmt: skip
     late = sorted(p for p, d in first.items() if pd.Timestamp(d) > peak)
     cash_only = sorted(p for p, d in first.items() if pd.Timestamp(d) <= peak and p not in investing)
+    invested = ", ".join(f"'{p}'" for p in sorted(investing))
+    traded = sorted({r[0] for r in demo.sql(
+        f"SELECT party_no FROM transactions WHERE party_no IN ({invested}) AND product_code IS NOT NULL "
+        f"AND kind IN ('purchase', 'redemption', 'maturity') AND booked_at >= '{peak.date()}' "
+        f"AND booked_at < '{(trough + pd.Timedelta(days=1)).date()}'"
+    )})  # fmt: skip
     return {"session": session, "settings": settings, "rm": rm, "client": sorted(investing)[0], "late": late,
-            "cash_only": cash_only, "peak": peak, "trough": trough, "demo": demo}  # fmt: skip
+            "cash_only": cash_only, "peak": peak, "trough": trough, "demo": demo, "traded": traded}  # fmt: skip
 
 
 def generate(world, lang: str, party: str | None = None, subject: str = "", settings: Settings | None = None):
@@ -160,3 +167,82 @@ def test_percentile_is_within_bounds(world) -> None:
     figures = json.loads(generate(world, "en").figures)
     assert 0 <= float(figures["client_percentile"].rstrip("%")) <= 100
     assert np.isfinite(float(figures["peer_median"].rstrip("%")))
+
+
+def test_daily_units_rebuilt_from_trades_meet_the_next_snapshot(world) -> None:
+    if not world["traded"]:
+        pytest.skip("no client of the book traded in the window")
+    party = world["session"].scalars(select(Party).where(Party.party_no == world["traded"][0])).one()
+    facts = crisis.load(ClientReader(world["session"], world["settings"], party, AS_OF), "")
+    gaps = facts.units_gaps
+    anchors = sorted(set(gaps["as_of_on"]))
+    tz = world["settings"].timezone
+    trades = [(pd.Timestamp(at).tz_convert(tz).date(), code) for at, code in world["demo"].sql(
+        f"SELECT booked_at, product_code FROM transactions WHERE party_no = '{party.party_no}' "
+        f"AND kind IN ('purchase', 'redemption', 'maturity') AND booked_at >= '{world['peak'].date()}' "
+        f"AND booked_at < '{(world['trough'] + pd.Timedelta(days=1)).date()}'"
+    )]  # fmt: skip
+    checked = 0
+    for on, code in trades:  # each product traded in the window, at the next snapshot after the trade
+        nxt = next((d for d in anchors if d >= on), None)
+        if nxt is None:
+            continue
+        row = gaps[(gaps["as_of_on"] == nxt) & (gaps["product_code"] == code)]
+        assert row["gap"].abs().max() <= 1e-6 if len(row) else True, row  # no row: none rebuilt, none held
+        checked += len(row)
+    assert checked > 0
+    assert gaps["gap"].abs().max() <= 1e-6  # and every product at every snapshot shown
+
+
+def test_client_drawdown_is_the_flow_free_index_recomputed_from_the_lake(world) -> None:
+    if not world["traded"]:
+        pytest.skip("no client of the book traded in the window")
+    client, peak, trough, lake = world["traded"][0], world["peak"], world["trough"], world["demo"]
+    figures = json.loads(generate(world, "en", party=client).figures)
+    tz = world["settings"].timezone
+    days = csi300(lake).loc[peak:trough].index
+    start_on = max(r[0] for r in lake.sql(
+        f"SELECT DISTINCT as_of_on FROM holdings_snapshots WHERE party_no = '{client}' AND as_of_on < '{peak.date()}'"
+    ))  # fmt: skip
+    start = pd.DataFrame(lake.sql(
+        f"SELECT product_code, sum(units)::DOUBLE FROM holdings_snapshots WHERE party_no = '{client}' "
+        f"AND as_of_on = '{start_on}' AND product_code IN ({TRADED}) GROUP BY 1"
+    ), columns=["code", "units"]).set_index("code")["units"]  # fmt: skip
+    txns = pd.DataFrame(lake.sql(
+        "SELECT booked_at, kind, product_code, amount::DOUBLE, coalesce(units, 0)::DOUBLE FROM transactions "
+        f"WHERE party_no = '{client}' AND product_code IS NOT NULL "
+        "AND kind IN ('purchase', 'redemption', 'maturity', 'dividend')"
+    ), columns=["at", "kind", "code", "amount", "units"])  # fmt: skip
+    txns["on"] = pd.to_datetime([pd.Timestamp(t).tz_convert(tz).date() for t in txns["at"]])
+    txns = txns[(txns["on"] > pd.Timestamp(start_on)) & (txns["on"] <= days[-1])]
+    sign = np.where(txns["kind"] == "purchase", 1.0, np.where(txns["kind"] == "dividend", 0.0, -1.0))
+    txns = txns.assign(
+        delta=sign * txns["units"], flow=np.where(txns["kind"] == "purchase", 1, -1) * txns["amount"].abs()
+    )
+    nav = pd.DataFrame(lake.sql(
+        "SELECT price_on, series, price::DOUBLE FROM market_prices WHERE series LIKE 'NAV_%' "
+        f"AND price_on BETWEEN '{start_on}' AND '{trough.date()}'"
+    ), columns=["on", "series", "p"]).pivot(index="on", columns="series", values="p")  # fmt: skip
+    nav.index = pd.to_datetime(nav.index)
+    nav = nav.reindex(nav.index.union(days)).sort_index().ffill().reindex(days)
+    codes = sorted(set(start.index) | set(txns["code"]))
+    units = pd.DataFrame({
+        c: start.get(c, 0.0) + txns[txns["code"] == c].groupby("on")["delta"].sum().reindex(
+            pd.date_range(pd.Timestamp(start_on), days[-1]), fill_value=0.0).cumsum().reindex(days)
+        for c in codes
+    })  # fmt: skip
+    value = sum(units[c] * nav[f"NAV_{c}"] for c in codes)
+    # a flow counts on the first trading day on or after it; those up to the first day are in its value
+    slot = np.searchsorted(days.to_numpy(), txns["on"].to_numpy())
+    flows = (
+        pd.Series(txns["flow"].to_numpy(), index=slot)
+        .groupby(level=0)
+        .sum()
+        .reindex(range(len(days)), fill_value=0)
+    )
+    ret = (value.to_numpy()[1:] - flows.to_numpy()[1:]) / value.to_numpy()[:-1]
+    index = np.concatenate([[1.0], np.cumprod(ret)])
+    expected = (index / np.maximum.accumulate(index) - 1).min()
+    assert figures["account_drawdown"] == f"{expected * 100:.1f}%".replace("-0.0%", "0.0%")
+    moved_in = txns[(txns["kind"] == "purchase") & (txns["on"] >= peak)]["amount"].abs().sum()
+    assert figures["moved_in"] == f"CN¥{moved_in:,.2f}"
