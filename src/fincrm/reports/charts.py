@@ -215,7 +215,7 @@ def to_svg(chart: Chart, *, lang: str = "zh-CN", font_family: str = "fincrm-sans
         f' style="font-family: {_esc(font_family)}">'
         f"<title>{_esc(chart.title)}</title>"
         f'<rect x="0" y="0" width="{w}" height="{h}" fill="#ffffff"/>'
-        f'<text x="{_f(w / 2)}" y="20" font-size="{_TITLE_SIZE}" font-weight="bold" text-anchor="middle"'
+        f'<text x="{_f(w / 2)}" y="20" font-size="{_TITLE_SIZE}" text-anchor="middle"'
         f' fill="{_INK}">{_esc(chart.title)}</text>'
     )
     return head + "".join(body) + "</svg>"
@@ -951,7 +951,7 @@ def _draw_stack(chart: StackChart) -> list[str]:
         )
         out.append(
             f'<text class="layer-label" x="{_f(text_x)}" y="{_f(first)}" font-size="{_LEGEND_SIZE}" fill="{_INK}">'
-            f'<tspan font-weight="bold">{_esc(layer.label)}</tspan>'
+            f'<tspan fill="#111">{_esc(layer.label)}</tspan>'
             f"<tspan> {_esc(_format_value(layer.share, 'pct', 'en'))}</tspan></text>"
         )
         if layer.note:

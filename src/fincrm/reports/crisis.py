@@ -63,7 +63,6 @@ from fincrm.clients.models import Party
 from fincrm.clients.profile_models import VERSION_CURRENT, ClientProfile, ProfileVersion
 from fincrm.core.i18n import Formatter, translations
 from fincrm.errors import FieldError, InputError
-from fincrm.lake.analytics import connect
 from fincrm.portfolio import stress
 from fincrm.portfolio.service import BENCHMARK_SERIES, HISTORY_DAYS, scenario_library
 from fincrm.products.models import Product
@@ -494,35 +493,29 @@ def _start_snapshots(reader: ClientReader, party_nos: list[str], on: date) -> pd
     """Each client's last snapshot on or before ``on`` (one DuckDB query for all of them)."""
     if not party_nos:
         return pd.DataFrame(columns=["holder", "product_code", "units", "market_value_amount"])
-    con = connect(reader.settings)
-    try:
-        return con.execute(
-            "WITH s AS (SELECT party_no, as_of_on, product_code, sum(units)::DOUBLE AS units, "
-            "sum(market_value_amount)::DOUBLE AS market_value_amount FROM holdings_snapshots "
-            "WHERE party_no IN (SELECT unnest(?)) AND as_of_on <= ? GROUP BY 1, 2, 3) "
-            "SELECT party_no AS holder, product_code, units, market_value_amount FROM s "
-            "QUALIFY as_of_on = max(as_of_on) OVER (PARTITION BY party_no) ORDER BY 1, 2",
-            [party_nos, on],
-        ).df()
-    finally:
-        con.close()
+    con = reader.lake()
+    return con.execute(
+        "WITH s AS (SELECT party_no, as_of_on, product_code, sum(units)::DOUBLE AS units, "
+        "sum(market_value_amount)::DOUBLE AS market_value_amount FROM holdings_snapshots "
+        "WHERE party_no IN (SELECT unnest(?)) AND as_of_on <= ? GROUP BY 1, 2, 3) "
+        "SELECT party_no AS holder, product_code, units, market_value_amount FROM s "
+        "QUALIFY as_of_on = max(as_of_on) OVER (PARTITION BY party_no) ORDER BY 1, 2",
+        [party_nos, on],
+    ).df()
 
 
 def _trades(reader: ClientReader, start: date, end: date) -> pd.DataFrame:
     """The client's trades of ``FLOW_KINDS`` booked on business days ``start`` .. ``end``: ``on``
     (business date), ``kind``, ``product_code``, ``amount`` (as booked: + into the cash account),
     ``units`` (NaN when not given) and ``flow`` (CNY into the investments: + for a purchase)."""
-    con = connect(reader.settings)
-    try:
-        frame = con.execute(
-            "SELECT booked_at, kind, product_code, amount::DOUBLE AS amount, units::DOUBLE AS units "
-            "FROM transactions WHERE party_no = ? AND booked_at >= ? AND booked_at < ? "
-            "AND product_code IS NOT NULL AND kind IN (SELECT unnest(?)) ORDER BY booked_at",
-            [reader.party.party_no, datetime.combine(start, time.min, reader.tz),
-             datetime.combine(end + timedelta(days=1), time.min, reader.tz), list(FLOW_KINDS)],
-        ).df()  # fmt: skip
-    finally:
-        con.close()
+    con = reader.lake()
+    frame = con.execute(
+        "SELECT booked_at, kind, product_code, amount::DOUBLE AS amount, units::DOUBLE AS units "
+        "FROM transactions WHERE party_no = ? AND booked_at >= ? AND booked_at < ? "
+        "AND product_code IS NOT NULL AND kind IN (SELECT unnest(?)) ORDER BY booked_at",
+        [reader.party.party_no, datetime.combine(start, time.min, reader.tz),
+         datetime.combine(end + timedelta(days=1), time.min, reader.tz), list(FLOW_KINDS)],
+    ).df()  # fmt: skip
     frame["on"] = [pd.Timestamp(b).tz_convert(reader.tz).date() for b in frame["booked_at"]]
     # a purchase takes money out of the cash account into the investments; the rest bring it back
     frame["flow"] = np.where(frame["kind"] == "purchase", 1.0, -1.0) * frame["amount"].abs()

@@ -89,8 +89,9 @@ def load(reader: ClientReader) -> HealthFacts:
         target = dict(MODEL_MIX[level or "C1"])
         source = f"model:{level or 'C1'}"
     start = reader.as_of - timedelta(days=365)
-    spending = reader.transactions(start, reader.as_of, SPENDING_KINDS)
-    fees = reader.transactions(start, reader.as_of, ("fee",))
+    moves = reader.transactions(start, reader.as_of, (*SPENDING_KINDS, "fee"))
+    spending = moves[moves["kind"].isin(SPENDING_KINDS)]
+    fees = moves[moves["kind"] == "fee"]
     snaps = reader.snapshots(start, reader.as_of)
     values = (
         snaps.groupby("as_of_on")["market_value_amount"].sum().sort_index()

@@ -44,7 +44,7 @@ from sqlalchemy import select
 
 from fincrm.core.i18n import Formatter, translations
 from fincrm.errors import FieldError, InputError
-from fincrm.lake.analytics import connect
+from fincrm.lake.store import Lake
 from fincrm.portfolio.allocation import MODEL_MIX
 from fincrm.portfolio.scenarios import ASSET_CLASSES
 from fincrm.portfolio.service import BENCHMARK_SERIES, CLASS_SERIES
@@ -293,19 +293,29 @@ def current_accounts(reader: ClientReader, codes: list[str]) -> set[str]:
     )
     if not deposits:
         return set()
-    con = connect(reader.settings)
-    try:
-        traded = {
+    version = Lake(reader.settings.lake_path).current_dir("transactions")
+    return deposits - _traded(reader, str(version), tuple(sorted(deposits)))
+
+
+_TRADED: dict[tuple[str, tuple[str, ...]], set[str]] = {}  # (transactions version, deposits) -> traded
+
+
+def _traded(reader: ClientReader, version: str, deposits: tuple[str, ...]) -> set[str]:
+    """The deposits some order refers to: a scan of the whole transactions dataset, so cached per
+    version of the dataset (a new import makes a new version and a new scan)."""
+    key = (version, deposits)
+    if key not in _TRADED:
+        _TRADED[key] = {
             r[0]
-            for r in con.execute(
+            for r in reader.lake()
+            .execute(
                 "SELECT DISTINCT product_code FROM transactions WHERE product_code IN (SELECT unnest(?)) "
                 "AND kind IN (SELECT unnest(?))",
-                [sorted(deposits), list(ORDER_KINDS)],
-            ).fetchall()
+                [list(deposits), list(ORDER_KINDS)],
+            )
+            .fetchall()
         }
-    finally:
-        con.close()
-    return deposits - traded
+    return _TRADED[key]
 
 
 def product_names_and_exposures(
@@ -327,17 +337,14 @@ def load(reader: ClientReader, subject: str) -> QuarterFacts:
     """Read what the quarterly diagnosis needs for ``reader``'s client and the quarter ``subject``."""
     key, start_on, end_on = parse_quarter(subject, reader.as_of)
     history_start = quarter_end(int(key[:4]) - 1, int(key[5]))  # the value chart shows four quarters
-    con = connect(reader.settings)
-    try:
-        present = {
-            pd.Timestamp(r[0]).date()
-            for r in con.execute(
-                "SELECT DISTINCT as_of_on FROM holdings_snapshots WHERE as_of_on IN (?, ?)",
-                [start_on, end_on],
-            ).fetchall()
-        }
-    finally:
-        con.close()
+    con = reader.lake()
+    present = {
+        pd.Timestamp(r[0]).date()
+        for r in con.execute(
+            "SELECT DISTINCT as_of_on FROM holdings_snapshots WHERE as_of_on IN (?, ?)",
+            [start_on, end_on],
+        ).fetchall()
+    }
     missing = [d for d in (start_on, end_on) if d not in present]
     if missing:
         raise InputError(

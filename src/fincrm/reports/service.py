@@ -94,7 +94,10 @@ def build_document(
     build = builder(kind)
     party = _party(session, principal, party_no)
     reader = ClientReader(session, settings, party, as_of)
-    doc, key = build(reader, lang, Formatter(lang, ZoneInfo(settings.timezone)), subject)
+    try:
+        doc, key = build(reader, lang, Formatter(lang, ZoneInfo(settings.timezone)), subject)
+    finally:
+        reader.close()
     return doc, key, party
 
 
@@ -103,9 +106,7 @@ def render(doc: Document, settings: Settings, generated_at: datetime) -> tuple[s
     tz = ZoneInfo(settings.timezone)
     b = brand(settings, doc.lang)
     page = engine.render_html(doc, brand=b, generated_at=generated_at, tz=tz)
-    pdf, pages = engine.render_pdf(
-        engine.render_html(doc, brand=b, generated_at=generated_at, tz=tz, for_pdf=True)
-    )
+    pdf, pages = engine.render_pdf(page)
     if pages > engine.MAX_PAGES[doc.kind]:
         raise InputError(
             f"the {doc.kind} report for {doc.subject} ran to {pages} pages, more than its bound of "

@@ -84,8 +84,7 @@ class TestDocument:
 
         doc = health.build(FACTS, health.numbers(FACTS, RATES), lang=lang, fmt=Formatter(lang, TZ))
         brand = Brand("示范银行" if lang == "zh-CN" else "Demo Bank", "#8a1c2b")
-        html = engine.render_html(doc, brand=brand, generated_at=datetime(2026, 11, 28, 1, tzinfo=UTC), tz=TZ,
-                                  for_pdf=True)  # fmt: skip
+        html = engine.render_html(doc, brand=brand, generated_at=datetime(2026, 11, 28, 1, tzinfo=UTC), tz=TZ)
         pdf, pages = engine.render_pdf(html)
         assert 1 <= pages <= engine.MAX_PAGES["health_check"]
         document = pypdfium2.PdfDocument(pdf)
