@@ -914,3 +914,9 @@ def reveal(
         value = cipher.decrypt(party.national_id_cipher) if party.national_id_cipher else None
     audit.append(session, principal, "client.reveal", at=now, party_id=party.id, fields=[field])
     return RevealRead(party_no=party.party_no, field=field, value=value)
+
+
+def readable_party(session: Session, principal: Principal, party_no: str) -> Party:
+    """The client if ``principal`` may read it (for other capabilities' use cases); otherwise
+    NotFound, so a client outside the reader's book is not revealed to exist."""
+    return _readable_party(session, principal, party_no)

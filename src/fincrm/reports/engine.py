@@ -13,6 +13,7 @@ generated-at and data-as-of stamps, and the disclaimer of the report kind.
 
 from __future__ import annotations
 
+import atexit
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -159,7 +160,13 @@ def _pdf_fonts() -> tuple[Any, Any]:
 
         config = FontConfiguration()
         _PDF_FONTS = (config, CSS(string=font_face_css(), font_config=config))
+        atexit.register(_drop_pdf_fonts)  # release while pango is still loaded, not at teardown
     return _PDF_FONTS
+
+
+def _drop_pdf_fonts() -> None:
+    global _PDF_FONTS
+    _PDF_FONTS = None
 
 
 def render_pdf(html: str) -> tuple[bytes, int]:

@@ -23,6 +23,7 @@ from fincrm.access import audit
 from fincrm.access.domain import Principal, Role
 from fincrm.clients.models import Party
 from fincrm.clients.repository import readable_parties
+from fincrm.clients.service import readable_party
 from fincrm.config import Settings
 from fincrm.core.i18n import Formatter
 from fincrm.errors import FieldError, InputError, NotFound, PermissionDenied
@@ -56,17 +57,6 @@ def brand(settings: Settings, lang: str) -> Brand:
     )
 
 
-def _party(session: Session, principal: Principal, party_no: str) -> Party:
-    if not principal.reads_client_data:
-        raise PermissionDenied("your role reads no client data")
-    party = session.scalars(
-        select(Party).where(Party.party_no == party_no, readable_parties(principal))
-    ).one_or_none()
-    if party is None:
-        raise NotFound(f"no client with client number {party_no!r} in your book")
-    return party
-
-
 def build_document(
     session: Session, principal: Principal, settings: Settings, *, kind: str, party_no: str, as_of: date,
     lang: str, subject: str = "",
@@ -92,7 +82,7 @@ def build_document(
         raise InputError(f"subject must be at most {SUBJECT_MAX} characters",
                          errors=[FieldError(("subject",), "too long", subject[:80])])  # fmt: skip
     build = builder(kind)
-    party = _party(session, principal, party_no)
+    party = readable_party(session, principal, party_no)
     reader = ClientReader(session, settings, party, as_of)
     try:
         doc, key = build(reader, lang, Formatter(lang, ZoneInfo(settings.timezone)), subject)
@@ -190,7 +180,7 @@ def generate_report(
 
 def list_reports(session: Session, principal: Principal, party_no: str) -> list[Report]:
     """A client's stored reports, newest first (content not loaded into the caller's hands)."""
-    party = _party(session, principal, party_no)
+    party = readable_party(session, principal, party_no)
     return list(
         session.scalars(
             select(Report)

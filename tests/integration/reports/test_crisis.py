@@ -24,6 +24,7 @@ from fincrm.intelligence import batch
 from fincrm.reports import crisis, engine, fonts, service
 from fincrm.reports.reader import ClientReader
 from tests.integration.demo.conftest import AS_OF, demo  # noqa: F401 - the module-scoped fixture
+from tests.integration.reports.pdfcheck import squash
 
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 2, tzinfo=UTC)
 TRADED = "SELECT DISTINCT product_code FROM transactions WHERE kind IN ('purchase', 'redemption', 'maturity')"
@@ -34,10 +35,6 @@ def pdf_pages(pdf: bytes) -> tuple[str, list]:
     text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
     images = [doc[i].render(scale=0.5).to_pil().convert("L") for i in range(len(doc))]
     return text, images
-
-
-def squash(text: str) -> str:
-    return "".join(text.split())
 
 
 def csi300(lake) -> pd.Series:

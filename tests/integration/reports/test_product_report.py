@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime
 
 import pandas as pd
-import pypdfium2
 import pytest
 from sqlalchemy import select
 
@@ -19,6 +18,7 @@ from fincrm.products.models import Product
 from fincrm.reports import engine, service
 from fincrm.reports.fonts import missing_glyphs
 from tests.integration.demo.conftest import AS_OF, demo  # noqa: F401 - the module-scoped fixture
+from tests.integration.reports.pdfcheck import pdf_text, squash
 
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 2, tzinfo=UTC)
 
@@ -38,19 +38,6 @@ def ctx(demo):  # noqa: F811 - the re-imported fixture
 def generate(ctx, code: str, lang: str):
     return service.generate_report(ctx["session"], ctx["rm"], ctx["settings"], kind="product",
                                    party_no=ctx["client"], as_of=AS_OF, lang=lang, now=NOW, subject=code)  # fmt: skip
-
-
-def pdf_text(pdf: bytes) -> tuple[str, int]:
-    doc = pypdfium2.PdfDocument(pdf)
-    text = "".join(page.get_textpage().get_text_range() for page in doc)
-    image = doc[0].render(scale=0.5).to_pil().convert("L")
-    dark = sum(1 for v in image.tobytes() if v < 200)
-    doc.close()
-    return text, dark
-
-
-def squash(text: str) -> str:
-    return "".join(text.split())
 
 
 @pytest.mark.parametrize("code", ["SP004", "EF001", "MMF001"])

@@ -22,6 +22,7 @@ from fincrm.errors import InputError
 from fincrm.reports import engine, fonts, service
 from fincrm.reports.health import round_amount
 from tests.integration.demo.conftest import AS_OF, demo  # noqa: F401 - the module-scoped fixture
+from tests.integration.reports.pdfcheck import squash
 
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 2, tzinfo=UTC)
 START, END = "2026-06-30", "2026-09-30"  # the last complete quarter before AS_OF: 2026Q3
@@ -32,10 +33,6 @@ def pdf_pages(pdf: bytes) -> tuple[str, list]:
     text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
     images = [doc[i].render(scale=0.5).to_pil().convert("L") for i in range(len(doc))]
     return text, images
-
-
-def squash(text: str) -> str:
-    return "".join(text.split())
 
 
 @pytest.fixture(scope="module")
