@@ -1,0 +1,1 @@
+"""Engagement: cadence rules, event triggers, the RM's tasks, compliant messaging."""
