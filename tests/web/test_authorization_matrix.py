@@ -12,6 +12,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,7 @@ from fincrm.access.models import User
 from fincrm.clients import service as clients_service
 from fincrm.clients.models import Coverage, Party
 from fincrm.db.uow import unit_of_work
+from fincrm.engagement import tasks as engagement_tasks
 from fincrm.errors import InputError
 from fincrm.portfolio import service as portfolio_service
 from fincrm.reports import service as reports_service
@@ -150,6 +152,19 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/api/v1/reports/{report_id}"): Expect(CLIENT_READ),
     ("GET", "/api/v1/reports/{report_id}/pdf"): Expect(CLIENT_READ),
     ("GET", "/api/v1/reports/{report_id}/html"): Expect(CLIENT_READ),
+    # engagement: tasks are for RMs (their own) and team leads (their team's)
+    ("GET", "/api/v1/my-day"): Expect(row(200, 200, 200, 403, 403, 403)),
+    ("GET", "/api/v1/tasks/sla"): Expect(row(200, 200, 200, 403, 403, 403)),
+    ("POST", "/api/v1/tasks/{task_id}/complete"): Expect(
+        row(200, 404, 200, 403, 403, 403), json=lambda c: {"outcome": "客户已接听", "channel": "phone"}
+    ),
+    ("POST", "/api/v1/tasks/{task_id}/snooze"): Expect(
+        row(200, 404, 200, 403, 403, 403),
+        json=lambda c: {"until": (NOW + timedelta(hours=3)).isoformat(), "reason": "出差"},
+    ),
+    ("POST", "/api/v1/tasks/{task_id}/reassign"): Expect(
+        row(200, 404, 200, 403, 403, 403), json=lambda c: {"to": "lead01"}
+    ),
 }
 
 
@@ -230,6 +245,17 @@ class World:
                 self._reports[party_no] = made.id
         return self._reports[party_no]
 
+    def task(self, party_no: str) -> int:
+        """A fresh open task for the client, assigned to its primary RM (each call its own: actions close it)."""
+        with unit_of_work(self.institution.sessions) as s:
+            party = s.scalars(select(Party).where(Party.party_no == party_no)).one()
+            made = engagement_tasks.insert_task(
+                s, party=party, assignee_id=party.primary_rm_id, rule_key="matrix",
+                idempotency_key=f"matrix:{party_no}:{next(self._serial)}", title_zh="矩阵测试",
+                title_en="matrix", due_at=NOW + timedelta(hours=1), priority=3, now=NOW,
+            )  # fmt: skip
+            return made.id
+
     def override_weights(self, party_no: str) -> dict[str, float]:
         """The proposal's weights without dust positions (under 1 %), the rest added to the largest."""
         weights = self.proposal(party_no)[1]
@@ -254,6 +280,8 @@ class World:
             values["point_id"] = str(self.memory_point(case.party_no))
         if "{proposal_id}" in path:
             values["proposal_id"] = str(self.proposal(case.party_no, fresh=path.endswith("/actions"))[0])
+        if "{task_id}" in path:
+            values["task_id"] = str(self.task(case.party_no))
         if "{report_id}" in path:
             values["report_id"] = str(self.report(case.party_no))
         if "{token_id}" in path:

@@ -71,7 +71,26 @@ def my_day(session: Session, principal: Principal, *, now: datetime) -> list[Tas
         .where((Task.snoozed_until.is_(None)) | (Task.snoozed_until <= now))
         .order_by(Task.due_at, Task.priority, Task.id)
     )
-    rows = session.execute(stmt).all()
+    return _views(session, session.execute(stmt).all(), now)
+
+
+def read_task(session: Session, principal: Principal, task_id: int, *, now: datetime) -> TaskView:
+    """One of the principal's tasks, whatever its status, with the client's context."""
+    return view_of(session, _task(session, principal, task_id), now=now)
+
+
+def view_of(session: Session, task: Task, *, now: datetime) -> TaskView:
+    """A task the caller already holds (e.g. just reassigned away), with the client's context."""
+    row = session.execute(
+        select(Task, Party, User.username)
+        .join(Party, Party.id == Task.party_id)
+        .join(User, User.id == Task.assignee_id)
+        .where(Task.id == task.id)
+    ).one()
+    return _views(session, [row], now)[0]
+
+
+def _views(session: Session, rows: Any, now: datetime) -> list[TaskView]:
     party_ids = sorted({party.id for _, party, _ in rows})
     memory: dict[int, list[str]] = {}
     for point in session.scalars(

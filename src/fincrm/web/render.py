@@ -19,6 +19,7 @@ TEMPLATE_DIRS = [
     PACKAGE / "portfolio" / "templates",
     PACKAGE / "intelligence" / "templates",
     PACKAGE / "reports" / "templates",
+    PACKAGE / "engagement" / "templates",
 ]
 
 

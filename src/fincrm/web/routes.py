@@ -41,3 +41,8 @@ def include_all(app: FastAPI) -> None:
     app.include_router(reports_pages.router)
     app.include_router(reports_api.router, prefix="/api/v1")
     app.state.fincrm.client_panels.append(reports_pages.client_panel)
+    from fincrm.engagement import api as engagement_api
+    from fincrm.engagement import pages as engagement_pages
+
+    app.include_router(engagement_pages.router)
+    app.include_router(engagement_api.router, prefix="/api/v1")
