@@ -4,7 +4,6 @@ from datetime import date
 
 import pytest
 
-from fincrm.engagement.scan import ScannedProduct, scan
 from fincrm.engagement.message_templates import (
     DEFAULT_TEMPLATES,
     HOLIDAYS,
@@ -13,6 +12,7 @@ from fincrm.engagement.message_templates import (
     MessageTemplate,
     render,
 )
+from fincrm.engagement.scan import ScannedProduct, scan
 from fincrm.errors import InputError
 from fincrm.portfolio.suitability import Investor
 
