@@ -1,0 +1,321 @@
+"""The facts the cadence rules read, loaded from the store and the lake into ``BookFacts``.
+
+One query per frame, each returning columns (no per-client round trips), so the daily run over a
+large book stays a handful of scans. The client row takes the nightly profile (tier, effective
+risk, attrition score, risk drift, questionnaire expiry) from the current profile version; before
+the first batch run, or for a client the batch has not profiled, it falls back to what the store
+says directly: assets from holdings, tier from the ``FINCRM_TIER_*`` thresholds, risk level and
+expiry from the latest questionnaire, no attrition score and no drift.
+
+Dates are business dates in ``settings.timezone``; lake timestamps (UTC) are converted before
+they are cut into days. Amounts are in the reporting currency; ``*_share`` columns are fractions
+of the client's invested assets by look-through asset class.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fincrm.clients.domain import AccountRole, PartyKind, PartyStatus, RelationshipKind
+from fincrm.clients.models import AccountParty, Holding, LifeEvent, Party, PartyRelationship, RiskAssessment
+from fincrm.clients.profile_models import VERSION_CURRENT, ClientProfile, ClientSignal, ProfileVersion
+from fincrm.config import Settings
+from fincrm.core.clock import start_of_day_utc
+from fincrm.engagement.evaluate import BookFacts
+from fincrm.engagement.rules import ASSET_CLASSES, KEY_PERSON_KINDS
+from fincrm.lake.analytics import connect
+from fincrm.products.models import Product, ProductExposure
+
+LOOKBACK_DAYS = 35  # events (salaries, flows, signals, policy) older than this are not loaded
+MATURITY_HORIZON_DAYS = 370  # maturities up to this many days ahead
+PRICE_LOOKBACK_DAYS = 400  # market closes loaded for drawdowns (a year of closes and more)
+MIN_FLOW_AMOUNT = 50_000  # daily totals per direction below this are not loaded (reporting currency)
+INFLOW_KINDS = ("deposit", "transfer_in")  # new money, not product trades or interest
+OUTFLOW_KINDS = ("withdrawal", "transfer_out")
+
+
+def load_book_facts(
+    session: Session,
+    settings: Settings,
+    on: date,
+    *,
+    lookback_days: int = LOOKBACK_DAYS,
+    min_flow_amount: float = MIN_FLOW_AMOUNT,
+) -> BookFacts:
+    """Everything the cadence rules read about the whole book on ``on``.
+
+    Parameters
+    ----------
+    session
+        A store session (read only here).
+    settings
+        For the lake path, the timezone and the tier thresholds.
+    on
+        The business date of the run.
+    lookback_days
+        How far back events are loaded; rule windows (``within_days``) must not exceed it.
+    min_flow_amount
+        Smallest daily inflow or outflow per client loaded (reporting currency); large-flow rules
+        below it would miss.
+
+    Returns
+    -------
+    BookFacts
+    """
+    since = on - timedelta(days=lookback_days - 1)
+    clients = _clients(session, settings, on)
+    lake = _lake_frames(settings, on, since, min_flow_amount)
+    return BookFacts(
+        clients=clients,
+        first_salaries=lake["first_salaries"],
+        maturities=_maturities(session, on),
+        flows=lake["flows"],
+        signals=_signals(session, settings, on, since),
+        prices=lake["prices"],
+        policy_events=lake["policy_events"],
+        relationships=_relationships(session),
+    )
+
+
+def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(list(rows), columns=columns)
+
+
+def _clients(session: Session, settings: Settings, on: date) -> pd.DataFrame:
+    parties = _frame(
+        session.execute(
+            select(
+                Party.id, Party.party_no, Party.kind, Party.birth_on, Party.birthday_lunar, Party.onboarded_on,
+                Party.primary_rm_id, Party.industry_code,
+            ).where(Party.status != PartyStatus.CLOSED)
+        ),
+        ["party_id", "party_no", "kind", "birth_on", "birthday_lunar", "onboarded_on", "primary_rm_id", "industry_code"],
+    )  # fmt: skip
+    parties["kind"] = parties["kind"].map(lambda k: getattr(k, "value", k))
+
+    version_id = session.scalar(select(ProfileVersion.id).where(ProfileVersion.status == VERSION_CURRENT))
+    profile_columns = ["party_id", "tier", "effective_risk", "aum", "attrition_score", "risk_drift", "questionnaire_valid_until"]  # fmt: skip
+    profiles = _frame(
+        session.execute(
+            select(
+                ClientProfile.party_id, ClientProfile.tier, ClientProfile.effective_risk, ClientProfile.aum_amount,
+                ClientProfile.attrition_score, ClientProfile.risk_drift, ClientProfile.questionnaire_valid_until,
+            ).where(ClientProfile.version_id == version_id)
+        )
+        if version_id is not None
+        else [],
+        profile_columns,
+    )  # fmt: skip
+    out = parties.merge(profiles, on="party_id", how="left")
+
+    positions = _positions(session)
+    out = out.merge(positions, on="party_id", how="left")
+    for column in [c for c in positions.columns if c.endswith("_share")]:
+        out[column] = out[column].fillna(0.0)  # no holdings: no exposure
+    # fallback for clients without a profile: assets from holdings, tier from the thresholds
+    held = out["held_amount"].fillna(0.0)
+    out["aum"] = pd.to_numeric(out["aum"], errors="coerce").astype(float).fillna(held)
+    hnw, mass = float(settings.tier_hnw_min_amount), float(settings.tier_mass_min_amount)
+    fallback_tier = (
+        pd.Series("long_tail", index=out.index)
+        .mask(out["aum"] >= mass, "mass")
+        .mask(out["aum"] >= hnw, "hnw")
+    )
+    out["tier"] = out["tier"].fillna(fallback_tier)
+
+    latest = _latest_questionnaires(session)
+    out = out.merge(latest, on="party_id", how="left")
+    out["effective_risk"] = out["effective_risk"].fillna(out["questionnaire_level"])
+    out["questionnaire_valid_until"] = out["questionnaire_valid_until"].fillna(out["latest_valid_until"])
+    out["risk_drift"] = out["risk_drift"].fillna(False).astype(bool)
+    out["birthday_lunar"] = out["birthday_lunar"].fillna(False).astype(bool)
+    for column in ("birth_on", "onboarded_on", "questionnaire_valid_until"):
+        out[column] = pd.to_datetime(out[column], errors="coerce").astype("datetime64[ns]")
+    drop = ["party_id", "held_amount", "questionnaire_level", "latest_valid_until"]
+    return out.drop(columns=drop).sort_values("party_no", kind="stable").reset_index(drop=True)
+
+
+def _positions(session: Session) -> pd.DataFrame:
+    """Per party: held market value and the look-through share of each asset class."""
+    owner = (
+        select(AccountParty.account_id, AccountParty.party_id)
+        .where(AccountParty.role == AccountRole.OWNER)
+        .subquery()
+    )
+    held = _frame(
+        session.execute(
+            select(owner.c.party_id, func.sum(Holding.market_value_amount))
+            .select_from(Holding)
+            .join(owner, owner.c.account_id == Holding.account_id)
+            .group_by(owner.c.party_id)
+        ),
+        ["party_id", "held_amount"],
+    )
+    held["held_amount"] = pd.to_numeric(held["held_amount"]).astype(float)
+    by_class = _frame(
+        session.execute(
+            select(
+                owner.c.party_id, ProductExposure.asset_class,
+                func.sum(Holding.market_value_amount * ProductExposure.weight_pct / 100),
+            )
+            .select_from(Holding)
+            .join(owner, owner.c.account_id == Holding.account_id)
+            .join(ProductExposure, ProductExposure.product_id == Holding.product_id)
+            .group_by(owner.c.party_id, ProductExposure.asset_class)
+        ),
+        ["party_id", "asset_class", "amount"],
+    )  # fmt: skip
+    by_class["asset_class"] = by_class["asset_class"].map(lambda k: getattr(k, "value", k))
+    by_class["amount"] = pd.to_numeric(by_class["amount"]).astype(float)
+    shares = by_class.pivot_table(
+        index="party_id", columns="asset_class", values="amount", aggfunc="sum", fill_value=0.0
+    )
+    shares = shares.reindex(columns=list(ASSET_CLASSES), fill_value=0.0)
+    shares.columns = [f"{c}_share" for c in shares.columns]
+    out = held.merge(shares.reset_index(), on="party_id", how="left")
+    total = out["held_amount"].where(out["held_amount"] > 0)
+    for column in shares.columns:
+        out[column] = (out[column] / total).fillna(0.0)
+    return out
+
+
+def _latest_questionnaires(session: Session) -> pd.DataFrame:
+    rows = _frame(
+        session.execute(select(RiskAssessment.party_id, RiskAssessment.level, RiskAssessment.taken_on, RiskAssessment.valid_until)),
+        ["party_id", "questionnaire_level", "taken_on", "latest_valid_until"],
+    )  # fmt: skip
+    rows["questionnaire_level"] = rows["questionnaire_level"].map(lambda k: getattr(k, "value", k))
+    rows = rows.sort_values(["party_id", "taken_on"], kind="stable").drop_duplicates("party_id", keep="last")
+    return rows.drop(columns=["taken_on"])
+
+
+def _maturities(session: Session, on: date) -> pd.DataFrame:
+    owner = (
+        select(AccountParty.account_id, AccountParty.party_id)
+        .where(AccountParty.role == AccountRole.OWNER)
+        .subquery()
+    )
+    rows = _frame(
+        session.execute(
+            select(Party.party_no, Product.code, Product.matures_on)
+            .select_from(Holding)
+            .join(owner, owner.c.account_id == Holding.account_id)
+            .join(Party, Party.id == owner.c.party_id)
+            .join(Product, Product.id == Holding.product_id)
+            .where(
+                Holding.units > 0,
+                Product.matures_on >= on,
+                Product.matures_on <= on + timedelta(days=MATURITY_HORIZON_DAYS),
+            )
+            .distinct()
+        ),
+        ["party_no", "product_code", "matures_on"],
+    )  # fmt: skip
+    rows["matures_on"] = pd.to_datetime(rows["matures_on"]).astype("datetime64[ns]")
+    return rows
+
+
+def _signals(session: Session, settings: Settings, on: date, since: date) -> pd.DataFrame:
+    """Life-stage signals of the current profile version, and life events recorded by staff or rules."""
+    signals = _frame(
+        session.execute(
+            select(Party.party_no, ClientSignal.kind, ClientSignal.detected_on)
+            .select_from(ClientSignal)
+            .join(Party, Party.id == ClientSignal.party_id)
+            .join(ProfileVersion, ProfileVersion.id == ClientSignal.version_id)
+            .where(ProfileVersion.status == VERSION_CURRENT, ClientSignal.detected_on.between(since, on))
+        ),
+        ["party_no", "kind", "detected_on"],
+    )
+    # a life event counts from the day the bank learnt of it (recorded_at), in business time
+    start, end = start_of_day_utc(since, settings.tz), start_of_day_utc(on + timedelta(days=1), settings.tz)
+    events = _frame(
+        session.execute(
+            select(Party.party_no, LifeEvent.kind, LifeEvent.recorded_at)
+            .select_from(LifeEvent)
+            .join(Party, Party.id == LifeEvent.party_id)
+            .where(LifeEvent.recorded_at >= start, LifeEvent.recorded_at < end)
+        ),
+        ["party_no", "kind", "detected_on"],
+    )
+    events["kind"] = events["kind"].map(lambda k: getattr(k, "value", k))
+    events["detected_on"] = [at.astimezone(settings.tz).date() for at in events["detected_on"]]
+    out = pd.concat([signals, events], ignore_index=True)
+    out["detected_on"] = pd.to_datetime(out["detected_on"]).astype("datetime64[ns]")
+    return out.sort_values(["party_no", "kind", "detected_on"], kind="stable").reset_index(drop=True)
+
+
+def _relationships(session: Session) -> pd.DataFrame:
+    company = Party.__table__.alias("company")
+    person = Party.__table__.alias("person")
+    rows = _frame(
+        session.execute(
+            select(company.c.party_no, person.c.party_no, PartyRelationship.kind)
+            .select_from(PartyRelationship)
+            .join(company, company.c.id == PartyRelationship.from_party_id)
+            .join(person, person.c.id == PartyRelationship.to_party_id)
+            .where(
+                PartyRelationship.kind.in_([RelationshipKind(k) for k in KEY_PERSON_KINDS]),
+                company.c.kind == PartyKind.CORPORATE,
+            )
+        ),
+        ["company_party_no", "person_party_no", "kind"],
+    )  # fmt: skip
+    rows["kind"] = rows["kind"].map(lambda k: getattr(k, "value", k))
+    return rows
+
+
+def _lake_frames(
+    settings: Settings, on: date, since: date, min_flow_amount: float
+) -> dict[str, pd.DataFrame]:
+    tz = settings.timezone
+    start, end = start_of_day_utc(since, settings.tz), start_of_day_utc(on + timedelta(days=1), settings.tz)
+    con = connect(settings)
+    try:
+        local_day = "CAST(timezone(?, booked_at) AS DATE)"
+        first_salaries = con.execute(
+            f"""
+            SELECT party_no, credited_on, amount FROM (
+                SELECT party_no, {local_day} AS credited_on, CAST(amount AS DOUBLE) AS amount,
+                       row_number() OVER (PARTITION BY party_no ORDER BY booked_at, txn_id) AS n
+                FROM transactions WHERE kind = 'salary_credit' AND booked_at < ?
+            ) WHERE n = 1 AND credited_on >= ? ORDER BY party_no
+            """,
+            [tz, end, since],
+        ).df()
+        kinds = ", ".join(f"'{k}'" for k in (*INFLOW_KINDS, *OUTFLOW_KINDS))
+        flows = con.execute(
+            f"""
+            SELECT party_no, {local_day} AS booked_on, CAST(SUM(amount) AS DOUBLE) AS amount
+            FROM transactions
+            WHERE kind IN ({kinds}) AND booked_at >= ? AND booked_at < ?
+            GROUP BY party_no, booked_on, amount > 0
+            HAVING abs(SUM(amount)) >= ?
+            ORDER BY party_no, booked_on
+            """,
+            [tz, start, end, min_flow_amount],
+        ).df()
+        prices = con.execute(
+            "SELECT series, price_on, price FROM market_prices WHERE price_on BETWEEN ? AND ? ORDER BY series, price_on",
+            [on - timedelta(days=PRICE_LOOKBACK_DAYS), on],
+        ).df()
+        policy_events = con.execute(
+            "SELECT event_id, industry_code, event_on, direction, headline FROM industry_policy "
+            "WHERE event_on BETWEEN ? AND ? ORDER BY event_on, event_id",
+            [since, on],
+        ).df()
+    finally:
+        con.close()
+    for frame, column in ((first_salaries, "credited_on"), (flows, "booked_on"), (prices, "price_on"), (policy_events, "event_on")):  # fmt: skip
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    return {
+        "first_salaries": first_salaries,
+        "flows": flows,
+        "prices": prices,
+        "policy_events": policy_events,
+    }
