@@ -263,6 +263,24 @@ DEFAULT_TEMPLATES: dict[str, MessageTemplate] = {
             channels=_ALL,
         ),
         MessageTemplate(
+            key="questionnaire_renewal",
+            subject_zh="风险承受能力测评即将到期",
+            subject_en="Your risk questionnaire is due for renewal",
+            body_zh="{{ client_name }}，您好！\n\n您的风险承受能力测评将于{{ valid_until|date }}到期。按照适当性管理的"
+            "要求，测评到期后我们暂时无法为您推荐新的投资产品，已持有的产品不受影响。\n\n重新测评只需几分钟，可在"
+            "手机银行完成，也可以约我当面办理。" + _ZH_SIGN,
+            body_en="Dear {{ client_name }},\n\nYour risk questionnaire expires on {{ valid_until|date }}. Under "
+            "the suitability rules we cannot recommend new investments to you once it has expired; what you "
+            "already hold is not affected.\n\nRenewing takes a few minutes in the mobile app, or with me in "
+            "person." + _EN_SIGN,
+            sms_zh="{{ client_name }}您好，您的风险测评将于{{ valid_until|date }}到期，到期后暂无法为您推荐新产品。"
+            "可在手机银行重新测评，或联系{{ rm_name }} {{ rm_phone }}。",
+            sms_en="Your risk questionnaire expires {{ valid_until|date }}; renew it in the app or call "
+            "{{ rm_name }} {{ rm_phone }}.",
+            marketing=False,
+            channels=_ALL,
+        ),
+        MessageTemplate(
             key="maturity_notice",
             subject_zh="产品到期提醒：{{ product_name }}",
             subject_en="Maturity reminder: {{ product_name }}",

@@ -1,0 +1,495 @@
+"""Engagement use cases: the rules in force, events in real time, the daily run over the book, the
+messages a rule sends (rendered, scanned, guarded, put in the outbox), compliance's held messages.
+
+Each function takes the session and changes state in the caller's transaction; tasks and outbox
+messages are written in the same transaction as their cause (the event, or the day's run), and
+the audit record goes with them. Idempotency keys make replays and reruns add nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fincrm.access import audit
+from fincrm.access.domain import Principal, Role
+from fincrm.access.models import User
+from fincrm.clients.models import ConsentEvent, Party
+from fincrm.clients.profile_models import VERSION_CURRENT, ClientProfile, ProfileVersion
+from fincrm.clients.repository import readable_parties
+from fincrm.config import Settings
+from fincrm.engagement import evaluate, guard, message_templates, outbox, rules, scan
+from fincrm.engagement.channels import (
+    EmailChannel,
+    InAppChannel,
+    OutgoingMessage,
+    PermanentChannelError,
+    WebhookChannel,
+)
+from fincrm.engagement.facts import load_book_facts
+from fincrm.engagement.models import (
+    HELD,
+    PENDING,
+    REJECTED,
+    SENT,
+    SUPPRESSED,
+    EngagementEvent,
+    OutboxMessage,
+    RuleSwitch,
+)
+from fincrm.engagement.tasks import insert_task
+from fincrm.errors import FieldError, InputError, NotFound, PermissionDenied
+from fincrm.portfolio.service import client_investor
+from fincrm.products.models import Product
+
+MAX_ID = 2**63 - 1
+EVENT_KEY_MAX = 160  # characters of an event's idempotency key
+RULE_ADMINS = (Role.TEAM_LEAD, Role.ADMIN)  # who may switch rules on and off
+EVENT_SENDERS = (Role.ADMIN,)  # integration accounts (API tokens of an admin-role service user)
+DRY_RUN_SAMPLE = 10
+ACTION_TITLES = {  # task titles of actions that are not tasks themselves: (zh, en) with {x}
+    "report": ("准备并送达{x}报告", "Prepare and deliver the {x} report"),
+    "invitation": ("邀请客户参加：{x}", "Invite the client to: {x}"),
+    "offer": ("向客户介绍合作方方案：{x}", "Present the partner offer: {x}"),
+}
+DEFAULT_TASK_MINUTES = 24 * 60  # due time of an action task when neither the action nor the rule says
+
+
+# ----- rules ---------------------------------------------------------------------------------
+
+
+def rules_in_force(session: Session, settings: Settings) -> list[rules.Rule]:
+    """The shipped rules, the institution's file over them, then the switches set in the workbench."""
+    paths: list[Any] = [rules.DEFAULT_RULES_PATH]
+    if settings.engagement_rules_path is not None:
+        paths.append(settings.engagement_rules_path)
+    loaded = rules.load_rule_files(paths)
+    switches = dict(session.execute(select(RuleSwitch.rule_key, RuleSwitch.enabled)).all())
+    return [replace(r, enabled=switches.get(r.key, r.enabled)) for r in loaded]
+
+
+def _rule(session: Session, settings: Settings, key: str) -> rules.Rule:
+    for r in rules_in_force(session, settings):
+        if r.key == key:
+            return r
+    raise NotFound(f"no engagement rule {key!r}")
+
+
+def switch_rule(
+    session: Session, principal: Principal, settings: Settings, key: str, *, enabled: bool, now: datetime
+) -> rules.Rule:
+    """Turn a rule on or off for the institution (team leads and administrators), audited."""
+    if principal.role not in RULE_ADMINS:
+        raise PermissionDenied("only team leads and administrators switch engagement rules")
+    rule = _rule(session, settings, key)
+    switch = session.get(RuleSwitch, key)
+    if switch is None:
+        switch = RuleSwitch(rule_key=key, enabled=enabled, updated_by_id=principal.user_id, updated_at=now)
+        session.add(switch)
+    switch.enabled, switch.updated_by_id, switch.updated_at = enabled, principal.user_id, now
+    audit.append(
+        session, principal, "rule.enable" if enabled else "rule.disable", at=now, detail=f"rule {key}"
+    )
+    return replace(rule, enabled=enabled)
+
+
+@dataclass(frozen=True)
+class DryRun:
+    rule: rules.Rule
+    on: date
+    count: int  # hits over the whole book
+    sample: list[evaluate.Hit]  # up to DRY_RUN_SAMPLE hits among the reader's clients
+
+
+def dry_run(session: Session, principal: Principal, settings: Settings, key: str, *, on: date) -> DryRun:
+    """What a rule would create on ``on`` (enabled or not), nothing stored: the count over the book
+    and samples from the reader's own clients."""
+    if not principal.reads_client_data and principal.role is not Role.ADMIN:
+        raise PermissionDenied("your role reads no client data")
+    rule = _rule(session, settings, key)
+    hits = evaluate.due_today([rule], load_book_facts(session, settings, on), on, include_disabled=True)
+    sample: list[evaluate.Hit] = []
+    if principal.reads_client_data and hits:
+        mine = set(session.scalars(
+            select(Party.party_no).where(Party.party_no.in_([h.party_no for h in hits[:5000]]),
+                                         readable_parties(principal))
+        ))  # fmt: skip
+        sample = [h for h in hits if h.party_no in mine][:DRY_RUN_SAMPLE]
+    return DryRun(rule, on, len(hits), sample)
+
+
+# ----- applying hits -------------------------------------------------------------------------
+
+
+@dataclass
+class Applied:
+    hits: int = 0
+    tasks: int = 0
+    messages: int = 0
+    held: int = 0
+    suppressed: int = 0
+    skipped: int = 0  # already made by an earlier run or replay
+
+
+def apply_hits(
+    session: Session, settings: Settings, in_force: Iterable[rules.Rule], hits: list[evaluate.Hit], *,
+    now: datetime, event_id: int | None = None,
+) -> Applied:  # fmt: skip
+    """Turn hits into tasks and outbox messages (in the caller's transaction), once per key."""
+    by_key = {r.key: r for r in in_force}
+    parties = {
+        p.party_no: p
+        for p in session.scalars(select(Party).where(Party.party_no.in_(sorted({h.party_no for h in hits}))))
+    }
+    rm_names = dict(session.execute(select(User.id, User.display_name)).all())
+    out = Applied(hits=len(hits))
+    for hit in hits:
+        rule, party = by_key.get(hit.rule_key), parties.get(hit.party_no)
+        if rule is None or party is None:
+            out.skipped += 1
+            continue
+        for index, action in enumerate(rule.actions):
+            key = f"{hit.idempotency_key}#{index}"
+            if action.kind == "message":
+                message = enqueue_message(
+                    session, settings, party=party, rule=rule, action=action, key=key, hit=hit, now=now,
+                    rm_name=rm_names.get(party.primary_rm_id or 0, ""),
+                )  # fmt: skip
+                if message is None:
+                    out.skipped += 1
+                else:
+                    out.messages += 1
+                    out.held += message.status == HELD
+                    out.suppressed += message.status == SUPPRESSED
+                continue
+            if party.primary_rm_id is None:
+                out.skipped += 1  # nobody to give the task to: the book assignment comes first
+                continue
+            title_zh, title_en = _titles(action)
+            minutes = rule.task_due_minutes(action) or DEFAULT_TASK_MINUTES
+            made = insert_task(
+                session, party=party, assignee_id=party.primary_rm_id, rule_key=rule.key, idempotency_key=key,
+                title_zh=title_zh, title_en=title_en, due_at=now + timedelta(minutes=minutes),
+                priority=rule.priority, now=now, reason_zh=hit.reason_zh, reason_en=hit.reason_en,
+                evidence={**hit.evidence, "action": action.kind, **{k: v for k, v in action.params.items()
+                                                                      if k in ("kind", "event", "partner")}},
+                event_id=event_id,
+            )  # fmt: skip
+            out.tasks += made is not None
+            out.skipped += made is None
+    return out
+
+
+def _titles(action: rules.Action) -> tuple[str, str]:
+    p = action.params
+    if action.kind == "task":
+        return str(p.get("title_zh", "")), str(p.get("title_en", ""))
+    zh, en = ACTION_TITLES[action.kind]
+    x = str(p.get("kind") or p.get("event") or p.get("partner") or "")
+    return zh.format(x=x), en.format(x=x)
+
+
+# ----- messages ------------------------------------------------------------------------------
+
+
+def _recipient(party: Party, channel: str) -> str | None:
+    if channel == "email":
+        return party.email
+    if channel in ("sms", "wecom"):
+        return party.phone
+    return party.party_no  # in-app: the client's inbox
+
+
+def _client_state(session: Session, settings: Settings, party: Party, now: datetime) -> guard.ClientState:
+    version = session.scalar(select(ProfileVersion.id).where(ProfileVersion.status == VERSION_CURRENT))
+    profile = session.get(ClientProfile, (version, party.id)) if version is not None else None
+    consents = tuple(
+        guard.Consent(str(e.purpose), str(e.channel), str(e.action), e.effective_at)
+        for e in session.scalars(select(ConsentEvent).where(ConsentEvent.party_id == party.id))
+    )
+    sent = tuple(session.scalars(
+        select(OutboxMessage.created_at).where(
+            OutboxMessage.party_id == party.id, OutboxMessage.marketing.is_(True),
+            OutboxMessage.status.in_((PENDING, SENT)), OutboxMessage.created_at >= now - timedelta(days=7),
+        )
+    ))  # fmt: skip
+    # Complaints arrive with the cases capability; until then no client has an open one here.
+    return guard.ClientState(
+        tier=profile.tier if profile is not None else None, open_complaint=False, consents=consents,
+        marketing_sent_at=sent,
+    )  # fmt: skip
+
+
+def _policy(settings: Settings) -> guard.GuardPolicy:
+    start, end = (time.fromisoformat(settings.quiet_start), time.fromisoformat(settings.quiet_end))
+    return guard.GuardPolicy(marketing_per_week=settings.marketing_per_week, quiet_start=start, quiet_end=end,
+                             tz=ZoneInfo(settings.timezone))  # fmt: skip
+
+
+def _scan_policy(settings: Settings) -> scan.ScanPolicy:
+    return scan.load_policy(settings.scan_policy_path) if settings.scan_policy_path else scan.DEFAULT_POLICY
+
+
+def message_facts(
+    session: Session,
+    settings: Settings,
+    party: Party,
+    hit: evaluate.Hit,
+    *,
+    rm_name: str,
+    lang: str,
+    rule: rules.Rule | None = None,
+) -> dict[str, Any]:
+    """What a message template may say about the client: their own facts from the hit's evidence,
+    named the way the templates name them."""
+    ev = hit.evidence
+    facts: dict[str, Any] = {
+        "client_name": party.name, "rm_name": rm_name, "rm_phone": "",
+        "institution": settings.institution_name if lang == "zh-CN" else settings.institution_name_en,
+    }  # fmt: skip
+    if "products" in ev:  # maturity
+        codes = list(ev["products"])
+        names = dict(session.execute(
+            select(Product.code, Product.name if lang == "zh-CN" else Product.name_en).where(Product.code.in_(codes))
+        ).all())  # fmt: skip
+        facts["product_name"] = "、".join(names.get(c) or c for c in codes) if lang == "zh-CN" else ", ".join(
+            names.get(c) or c for c in codes)  # fmt: skip
+        facts["maturity_on"] = ev.get("matures_on")
+    if "quarter" in ev:  # e.g. 2026Q4
+        year, quarter = str(ev["quarter"]).split("Q")
+        facts["year"], facts["quarter"] = int(year), int(quarter)
+    if "fall_pct" in ev:  # market drawdown
+        facts["index_name"] = ev.get("series", "")
+        facts["index_fall_pct"] = float(ev["fall_pct"]) / 100
+        facts["equity_share_pct"] = float(ev.get("exposure_pct", 0)) / 100
+        facts["window_days"] = (rule.trigger.params.get("within_days") if rule is not None else None) or 5
+        facts["call_by"] = hit.on + timedelta(days=1)
+    if "holiday" in ev:
+        facts["holiday_key"] = ev["holiday"]
+    if "valid_until" in ev:
+        facts["valid_until"] = ev["valid_until"]
+    return facts
+
+
+def enqueue_message(
+    session: Session, settings: Settings, *, party: Party, rule: rules.Rule, action: rules.Action, key: str,
+    hit: evaluate.Hit, now: datetime, rm_name: str = "",
+) -> OutboxMessage | None:  # fmt: skip
+    """Render, scan and guard one message and store it in the outbox (None if the key exists).
+
+    Stored as ``pending`` (sent after commit by the worker, at the end of quiet hours if need be),
+    ``held`` for compliance (a scan finding, or a template that cannot be filled) or ``suppressed``
+    (a guard rail, or no address on the channel), each with its reason.
+    """
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None:
+        return None
+    channel = str(action.params.get("channel", "in_app"))
+    template_key = str(action.params.get("template", ""))
+    lang = settings.locale
+    facts = message_facts(session, settings, party, hit, rm_name=rm_name, lang=lang, rule=rule)
+    message = OutboxMessage(
+        idempotency_key=key, party_id=party.id, rule_key=rule.key, template_key=template_key, channel=channel,
+        lang=lang, recipient="", subject="", body="", marketing=rule.marketing, status=PENDING, attempts=0,
+        next_attempt_at=now, created_at=now,
+    )  # fmt: skip
+    try:
+        rendered = message_templates.render(template_key, lang, facts, channel=channel)
+    except InputError as exc:
+        message.status, message.reason_code, message.reason = HELD, "template_error", exc.message
+        session.add(message)
+        session.flush()
+        return message
+    message.subject, message.body = rendered.subject[:300], rendered.body
+    message.marketing = rule.marketing or rendered.marketing
+    recipient = _recipient(party, channel)
+    if not recipient:
+        message.status, message.reason_code = SUPPRESSED, "no_address"
+        message.reason = f"the client has no {channel} address"
+        session.add(message)
+        session.flush()
+        return message
+    message.recipient = recipient
+    investor, _level = client_investor(session, party)
+    found = scan.scan(f"{rendered.subject}\n{rendered.body}", products=(), investor=investor, on=now.date(),
+                      policy=_scan_policy(settings))  # fmt: skip
+    if not found.ok:
+        message.status, message.reason_code = HELD, ",".join(found.codes)
+        message.reason = "; ".join(f.message_en for f in found.findings)
+    else:
+        decision = guard.check(
+            guard.MessageFacts(channel=channel, marketing=message.marketing), _client_state(session, settings, party, now),
+            now, _policy(settings),
+        )  # fmt: skip
+        if not decision.allowed:
+            message.status, message.reason_code, message.reason = (
+                SUPPRESSED,
+                decision.reason_code,
+                decision.reason_en,
+            )
+        elif decision.send_after is not None:
+            message.next_attempt_at = decision.send_after
+    session.add(message)
+    session.flush()
+    return message
+
+
+def held_messages(session: Session, principal: Principal) -> list[tuple[OutboxMessage, str]]:
+    """Messages waiting for compliance, oldest first, with the client number."""
+    if principal.role is not Role.COMPLIANCE:
+        raise PermissionDenied("only compliance reviews held messages")
+    return list(session.execute(
+        select(OutboxMessage, Party.party_no).join(Party, Party.id == OutboxMessage.party_id)
+        .where(OutboxMessage.status == HELD).order_by(OutboxMessage.created_at, OutboxMessage.id)
+    ).tuples())  # fmt: skip
+
+
+def decide_message(
+    session: Session, principal: Principal, message_id: int, *, approve: bool, reason: str, now: datetime
+) -> OutboxMessage:
+    """Compliance releases a held message to be sent, or rejects it; the reason is required, audited."""
+    if principal.role is not Role.COMPLIANCE:
+        raise PermissionDenied("only compliance reviews held messages")
+    message = session.get(OutboxMessage, message_id) if 1 <= message_id <= MAX_ID else None
+    if message is None or message.status != HELD:
+        raise NotFound(f"no held message {message_id}")
+    if not reason.strip():
+        raise InputError("say why", errors=[FieldError(("reason",), "empty", reason)])
+    if approve and message.reason_code == "template_error":
+        raise InputError("a message whose template could not be filled cannot be sent; reject it",
+                         errors=[FieldError(("approve",), "nothing to send", message.reason)])  # fmt: skip
+    message.status = PENDING if approve else REJECTED
+    message.next_attempt_at, message.reviewed_by_id, message.reviewed_at = now, principal.user_id, now
+    message.reason = f"{message.reason} | {'released' if approve else 'rejected'}: {reason.strip()}"[:4000]
+    audit.append(session, principal, "message.release" if approve else "message.reject", at=now,
+                 party_id=message.party_id, detail=f"message {message.id}: {reason.strip()[:200]}")  # fmt: skip
+    return message
+
+
+# ----- events and the daily run ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ingested:
+    event_id: int
+    duplicate: bool
+    applied: Applied
+
+
+def _client_row(session: Session, party: Party) -> dict[str, Any]:
+    version = session.scalar(select(ProfileVersion.id).where(ProfileVersion.status == VERSION_CURRENT))
+    profile = session.get(ClientProfile, (version, party.id)) if version is not None else None
+    return {
+        "party_no": party.party_no, "kind": str(party.kind), "birth_on": party.birth_on,
+        "birthday_lunar": party.birthday_lunar, "onboarded_on": party.onboarded_on,
+        "primary_rm_id": party.primary_rm_id, "industry_code": party.industry_code,
+        "tier": profile.tier if profile is not None else None,
+        "effective_risk": profile.effective_risk if profile is not None else None,
+        "aum": float(profile.aum_amount) if profile is not None else None,
+    }  # fmt: skip
+
+
+def ingest_event(
+    session: Session, principal: Principal, settings: Settings, *, key: str, kind: str, party_no: str,
+    occurred_at: datetime, payload: dict[str, Any], now: datetime,
+) -> Ingested:  # fmt: skip
+    """Record an event once per key and act on it at once: the rules it triggers make their tasks
+    and messages in this transaction. A replay of the same key changes nothing (at-least-once senders)."""
+    if principal.role not in EVENT_SENDERS:
+        raise PermissionDenied("events are posted by integration accounts (administrator role)")
+    problems = []
+    if not key or len(key) > EVENT_KEY_MAX:
+        problems.append(FieldError(("idempotency_key",), f"1 to {EVENT_KEY_MAX} characters", key[:80]))
+    if kind not in evaluate.EVENT_KINDS:
+        problems.append(FieldError(("kind",), f"one of {', '.join(evaluate.EVENT_KINDS)}", kind))
+    if occurred_at.tzinfo is None:
+        problems.append(FieldError(("occurred_at",), "needs a timezone offset", occurred_at.isoformat()))
+    if problems:
+        raise InputError("the event cannot be accepted as given", errors=problems)
+    existing = session.scalars(
+        select(EngagementEvent).where(EngagementEvent.idempotency_key == key)
+    ).one_or_none()
+    if existing is not None:
+        return Ingested(existing.id, True, Applied())
+    party = session.scalars(select(Party).where(Party.party_no == party_no)).one_or_none()
+    if party is None:
+        raise NotFound(f"no client with client number {party_no!r}")
+    event = EngagementEvent(idempotency_key=key, kind=kind, party_id=party.id, occurred_at=occurred_at,
+                            received_at=now, payload=json.dumps(payload, ensure_ascii=False, default=str))  # fmt: skip
+    session.add(event)
+    session.flush()
+    tz = ZoneInfo(settings.timezone)
+    hits = evaluate.hits_for_event(
+        [r for r in rules_in_force(session, settings) if r.enabled],
+        evaluate.Event(kind, party_no, occurred_at, payload), _client_row(session, party),
+        now.astimezone(tz).date(), tz=tz,
+    )  # fmt: skip
+    applied = apply_hits(
+        session, settings, rules_in_force(session, settings), hits, now=now, event_id=event.id
+    )
+    event.hits = len(hits)
+    audit.append(session, principal, "event.ingest", at=now, party_id=party.id,
+                 detail=f"event {event.id} {kind} ({key}): {len(hits)} hits, {applied.tasks} tasks, "
+                        f"{applied.messages} messages")  # fmt: skip
+    return Ingested(event.id, False, applied)
+
+
+def run_daily(session: Session, settings: Settings, *, on: date, now: datetime) -> Applied:
+    """Every enabled rule over the whole book for ``on``; rerunning the day adds nothing."""
+    in_force = rules_in_force(session, settings)
+    facts = load_book_facts(session, settings, on)
+    hits = evaluate.due_today([r for r in in_force if r.enabled], facts, on)
+    applied = apply_hits(session, settings, in_force, hits, now=now)
+    audit.append(session, None, "engagement.daily", at=now, actor="system",
+                 detail=f"{on}: {applied.hits} hits, {applied.tasks} tasks, {applied.messages} messages, "
+                        f"{applied.held} held, {applied.suppressed} suppressed, {applied.skipped} already made")  # fmt: skip
+    return applied
+
+
+# ----- channels ------------------------------------------------------------------------------
+
+
+class ChannelSender:
+    """The outbox's sender for one channel adapter (keys hashed into what a Message-ID allows)."""
+
+    def __init__(self, channel: Any):
+        self.channel = channel
+
+    def send(self, message: OutboxMessage) -> str:
+        key = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:40]
+        outgoing = OutgoingMessage(key=key, to=message.recipient, body=message.body, subject=message.subject,
+                                   lang=message.lang)  # fmt: skip
+        try:
+            return str(self.channel.send(outgoing))
+        except PermanentChannelError as exc:
+            raise outbox.PermanentFailure(exc.message) from exc
+
+
+def senders(settings: Settings, *, in_app: Any = None) -> dict[str, ChannelSender]:
+    """The channels configured in settings (a channel without settings is left out: its messages die
+    with 'no sender configured', visible to operations)."""
+    timeout = settings.channel_timeout_seconds
+    out: dict[str, ChannelSender] = {}
+    if settings.smtp_host:
+        out["email"] = ChannelSender(EmailChannel(
+            settings.smtp_host, settings.smtp_port, settings.smtp_sender, starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None, timeout=timeout,
+        ))  # fmt: skip
+    if settings.sms_webhook_url:
+        token = settings.sms_webhook_token.get_secret_value() if settings.sms_webhook_token else None
+        out["sms"] = ChannelSender(WebhookChannel(settings.sms_webhook_url, "sms", token, timeout=timeout))
+    if settings.wecom_webhook_url:
+        token = settings.wecom_webhook_token.get_secret_value() if settings.wecom_webhook_token else None
+        out["wecom"] = ChannelSender(
+            WebhookChannel(settings.wecom_webhook_url, "wecom", token, timeout=timeout)
+        )
+    out["in_app"] = ChannelSender(InAppChannel(in_app or (lambda m: f"inapp-{m.key}")))
+    return out
