@@ -268,8 +268,8 @@ def message_facts(
         facts["year"], facts["quarter"] = int(year), int(quarter)
     if "fall_pct" in ev:  # market drawdown
         facts["index_name"] = ev.get("series", "")
-        facts["index_fall_pct"] = float(ev["fall_pct"]) / 100
-        facts["equity_share_pct"] = float(ev.get("exposure_pct", 0)) / 100
+        facts["index_fall_pct"] = float(ev["fall_pct"])  # percent, as the templates print it
+        facts["equity_share_pct"] = float(ev.get("exposure_pct", 0))
         facts["window_days"] = (rule.trigger.params.get("within_days") if rule is not None else None) or 5
         facts["call_by"] = hit.on + timedelta(days=1)
     if "holiday" in ev:

@@ -166,6 +166,24 @@ class TestMessages:
             released.status == PENDING and released.reviewed_by_id == world["users"]["compliance01"].user_id
         )
 
+    def test_the_comfort_message_carries_the_clients_own_figures(self, world) -> None:
+        from fincrm.engagement.evaluate import Hit
+
+        s = world["s"]
+        rule = {r.key: r for r in service.rules_in_force(s, world["settings"])}["market_drawdown_comfort"]
+        action = next(a for a in rule.actions if a.kind == "message")
+        party = s.scalars(
+            select(Party).where(Party.primary_rm_id == world["party"].primary_rm_id, Party.phone.is_not(None))
+            .order_by(Party.party_no)
+        ).first()  # fmt: skip
+        evidence = {"series": "CSI300", "start_on": "2026-11-20", "fall_pct": 7.4, "exposure_pct": 55.0}
+        hit = Hit(rule.key, party.party_no, AS_OF, "下跌", "fell", evidence, f"{rule.key}:{party.party_no}:t")
+        message = service.enqueue_message(s, world["settings"], party=party, rule=rule, action=action,
+                                          key=hit.idempotency_key, hit=hit, now=NOW)  # fmt: skip
+        assert message.status == PENDING, message.reason
+        assert "7.4%" in message.body and "55.0%" in message.body and party.name in message.body
+        assert not message.marketing  # comfort in a crisis is service, not marketing
+
 
 class TestDelivery:
     def _email(self, world, key: str) -> OutboxMessage:

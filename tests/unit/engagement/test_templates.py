@@ -37,6 +37,7 @@ COMMON = {
 SAMPLE = {
     "welcome": ({}, {}),
     "salary_plan": ({}, {}),
+    "questionnaire_renewal": ({"valid_until": date(2025, 7, 30)}, {"valid_until": "2025-07-30"}),
     "maturity_notice": (
         {"product_name": "稳健增利1号", "maturity_on": date(2025, 7, 15)},
         {"product_name": "Steady Income No.1", "maturity_on": "2025-07-15"},
