@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,12 +67,27 @@ DEFAULT_TASK_MINUTES = 24 * 60  # due time of an action task when neither the ac
 # ----- rules ---------------------------------------------------------------------------------
 
 
-def rules_in_force(session: Session, settings: Settings) -> list[rules.Rule]:
-    """The shipped rules, the institution's file over them, then the switches set in the workbench."""
+_LOADED: dict[tuple[tuple[str, float], ...], list[rules.Rule]] = {}  # (path, mtime)... -> rules
+
+
+def _rule_files(settings: Settings) -> list[rules.Rule]:
+    """The rule files parsed once per process, again when a file changes (its modification time)."""
     paths: list[Any] = [rules.DEFAULT_RULES_PATH]
     if settings.engagement_rules_path is not None:
         paths.append(settings.engagement_rules_path)
-    loaded = rules.load_rule_files(paths)
+    try:
+        stamp = tuple((str(p), Path(p).stat().st_mtime) for p in paths)
+    except OSError as exc:
+        raise InputError(f"{exc.filename}: cannot read the engagement rules file ({exc.strerror})") from None
+    if stamp not in _LOADED:
+        _LOADED.clear()
+        _LOADED[stamp] = rules.load_rule_files(paths)
+    return _LOADED[stamp]
+
+
+def rules_in_force(session: Session, settings: Settings) -> list[rules.Rule]:
+    """The shipped rules, the institution's file over them, then the switches set in the workbench."""
+    loaded = _rule_files(settings)
     switches = dict(session.execute(select(RuleSwitch.rule_key, RuleSwitch.enabled)).all())
     return [replace(r, enabled=switches.get(r.key, r.enabled)) for r in loaded]
 
@@ -426,8 +442,9 @@ def ingest_event(
     session.add(event)
     session.flush()
     tz = ZoneInfo(settings.timezone)
+    in_force = rules_in_force(session, settings)
     hits = evaluate.hits_for_event(
-        [r for r in rules_in_force(session, settings) if r.enabled],
+        [r for r in in_force if r.enabled],
         evaluate.Event(kind, party_no, occurred_at, payload), _client_row(session, party),
         now.astimezone(tz).date(), tz=tz,
     )  # fmt: skip
