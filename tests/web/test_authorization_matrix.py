@@ -26,6 +26,7 @@ from fincrm.clients import service as clients_service
 from fincrm.clients.models import Coverage, Party
 from fincrm.db.uow import unit_of_work
 from fincrm.engagement import tasks as engagement_tasks
+from fincrm.engagement.models import OutboxMessage
 from fincrm.errors import InputError
 from fincrm.portfolio import service as portfolio_service
 from fincrm.reports import service as reports_service
@@ -165,6 +166,27 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/api/v1/tasks/{task_id}/reassign"): Expect(
         row(200, 404, 200, 403, 403, 403), json=lambda c: {"to": "lead01"}
     ),
+    # events come from integration accounts (administrator role); rules are read by all staff,
+    # switched by team leads and administrators; held messages are for compliance
+    ("POST", "/api/v1/events"): Expect(
+        row(403, 403, 403, 403, 403, 202),
+        json=lambda c: {
+            "idempotency_key": f"matrix-{next(c.world._serial)}",
+            "kind": "account_opened",
+            "client_no": c.party_no,
+            "occurred_at": NOW.isoformat(),
+            "payload": {},
+        },
+    ),
+    ("GET", "/api/v1/engagement/rules"): Expect(staff()),
+    ("PUT", "/api/v1/engagement/rules/{key}"): Expect(
+        row(403, 403, 200, 403, 403, 200), json=lambda c: {"enabled": True}
+    ),
+    ("GET", "/api/v1/engagement/rules/{key}/dry-run"): Expect(staff()),
+    ("GET", "/api/v1/compliance/messages"): Expect(row(403, 403, 403, 403, 200, 403)),
+    ("POST", "/api/v1/compliance/messages/{message_id}/decision"): Expect(
+        row(403, 403, 403, 403, 200, 403), json=lambda c: {"approve": False, "reason": "矩阵测试"}
+    ),
 }
 
 
@@ -256,6 +278,20 @@ class World:
             )  # fmt: skip
             return made.id
 
+    def held_message(self, party_no: str) -> int:
+        """A message held for compliance (a fresh one each call: a decision closes it)."""
+        with unit_of_work(self.institution.sessions) as s:
+            party = s.scalars(select(Party).where(Party.party_no == party_no)).one()
+            message = OutboxMessage(
+                idempotency_key=f"matrix-held-{next(self._serial)}", party_id=party.id, rule_key="matrix",
+                template_key="birthday", channel="sms", lang="zh-CN", recipient="13800000000", body="保本保收益",
+                marketing=False, status="held", reason_code="forbidden_promise", reason="matrix", attempts=0,
+                next_attempt_at=NOW, created_at=NOW,
+            )  # fmt: skip
+            s.add(message)
+            s.flush()
+            return message.id
+
     def override_weights(self, party_no: str) -> dict[str, float]:
         """The proposal's weights without dust positions (under 1 %), the rest added to the largest."""
         weights = self.proposal(party_no)[1]
@@ -282,6 +318,10 @@ class World:
             values["proposal_id"] = str(self.proposal(case.party_no, fresh=path.endswith("/actions"))[0])
         if "{task_id}" in path:
             values["task_id"] = str(self.task(case.party_no))
+        if "{key}" in path:
+            values["key"] = "birthday_greeting"
+        if "{message_id}" in path:
+            values["message_id"] = str(self.held_message(case.party_no))
         if "{report_id}" in path:
             values["report_id"] = str(self.report(case.party_no))
         if "{token_id}" in path:

@@ -1,14 +1,31 @@
-"""Engagement API (JSON): my day, task actions, SLA adherence. Thin: one unit of work per route."""
+"""Engagement API (JSON): my day, task actions, SLA adherence, events in real time, rules (list,
+switch, dry run), messages held for compliance. Thin: one unit of work per route."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Path, Query
 
-from fincrm.engagement import tasks
-from fincrm.engagement.schemas import AdherenceRead, TaskComplete, TaskRead, TaskReassign, TaskSnooze
+from fincrm.clients.models import Party
+from fincrm.engagement import service, tasks
+from fincrm.engagement.schemas import (
+    AdherenceRead,
+    DryRunRead,
+    EventCreate,
+    EventRead,
+    HitRead,
+    MessageDecision,
+    MessageRead,
+    RuleRead,
+    RuleSwitchBody,
+    TaskComplete,
+    TaskRead,
+    TaskReassign,
+    TaskSnooze,
+)
 from fincrm.engagement.tasks import MAX_ID
 from fincrm.web.context import CSRF_HEADER, Web, resolve
 
@@ -16,6 +33,8 @@ router = APIRouter(tags=["engagement"])
 WebDep = Annotated[Web, Depends(resolve)]
 TaskId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
+RuleKey = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.get("/my-day", response_model=list[TaskRead])
@@ -62,3 +81,72 @@ def sla(web: WebDep, days: Annotated[int, Query(ge=1, le=366)] = 30) -> list[Adh
     with web.uow() as session:
         rows = tasks.sla_adherence(session, me, start=now - timedelta(days=days), end=now, now=now)
         return [AdherenceRead.of(a) for a in rows]
+
+
+@router.post("/events", response_model=EventRead, status_code=202)
+def post_event(web: WebDep, body: EventCreate, x_csrf_token: CsrfHeader = None) -> EventRead:
+    """An event from a core system (integration account): the rules it triggers make their tasks and
+    messages before this returns; a replay of the same key makes nothing new (``duplicate``)."""
+    me = web.require()
+    web.check_csrf(x_csrf_token)
+    with web.uow() as session:
+        done = service.ingest_event(
+            session, me, web.settings, key=body.idempotency_key, kind=body.kind, party_no=body.client_no,
+            occurred_at=body.occurred_at, payload=body.payload, now=web.now(),
+        )  # fmt: skip
+        return EventRead(event_id=done.event_id, duplicate=done.duplicate, hits=done.applied.hits,
+                         tasks=done.applied.tasks, messages=done.applied.messages)  # fmt: skip
+
+
+@router.get("/engagement/rules", response_model=list[RuleRead])
+def list_rules(web: WebDep) -> list[RuleRead]:
+    """Every rule in force: shipped, the institution's file, and the switches."""
+    web.require()
+    with web.uow() as session:
+        return [RuleRead.of(r) for r in service.rules_in_force(session, web.settings)]
+
+
+@router.put("/engagement/rules/{key}", response_model=RuleRead)
+def switch_rule(web: WebDep, key: RuleKey, body: RuleSwitchBody, x_csrf_token: CsrfHeader = None) -> RuleRead:
+    """Turn a rule on or off (team leads and administrators)."""
+    me = web.require()
+    web.check_csrf(x_csrf_token)
+    with web.uow() as session:
+        return RuleRead.of(
+            service.switch_rule(session, me, web.settings, key, enabled=body.enabled, now=web.now())
+        )
+
+
+@router.get("/engagement/rules/{key}/dry-run", response_model=DryRunRead)
+def dry_run(web: WebDep, key: RuleKey, on: Annotated[date | None, Query()] = None) -> DryRunRead:
+    """What the rule would make on a day (today by default): the count and samples from your book."""
+    me = web.require()
+    day = on or web.now().astimezone(ZoneInfo(web.settings.timezone)).date()
+    with web.uow() as session:
+        result = service.dry_run(session, me, web.settings, key, on=day)
+        return DryRunRead(
+            rule=RuleRead.of(result.rule), on=day.isoformat(), count=result.count,
+            sample=[HitRead(client_no=h.party_no, on=h.on.isoformat(), reason_zh=h.reason_zh, reason_en=h.reason_en,
+                            idempotency_key=h.idempotency_key) for h in result.sample],
+        )  # fmt: skip
+
+
+@router.get("/compliance/messages", response_model=list[MessageRead])
+def held_messages(web: WebDep) -> list[MessageRead]:
+    """Messages held by the compliance scan, oldest first (compliance)."""
+    me = web.require()
+    with web.uow() as session:
+        return [MessageRead.of(m, no) for m, no in service.held_messages(session, me)]
+
+
+@router.post("/compliance/messages/{message_id}/decision", response_model=MessageRead)
+def decide(
+    web: WebDep, message_id: MessageId, body: MessageDecision, x_csrf_token: CsrfHeader = None
+) -> MessageRead:
+    """Release a held message to be sent, or reject it, with the reason (compliance, audited)."""
+    me = web.require()
+    web.check_csrf(x_csrf_token)
+    with web.uow() as session:
+        message = service.decide_message(session, me, message_id, approve=body.approve, reason=body.reason,
+                                         now=web.now())  # fmt: skip
+        return MessageRead.of(message, session.get(Party, message.party_id).party_no)
