@@ -288,6 +288,12 @@ def demo(
     out.print("4/4 summary")
     _print_summary(c)
     out.print(f"planted stories (ground truth for analytics): {answers}")
+    engaged = run_guarded(lambda: _engagement_today(c, as_of))
+    out.print(
+        f"engagement rules for {as_of}: {engaged.tasks:,} tasks on the RMs' days, {engaged.messages:,} messages "
+        f"in the outbox ({engaged.held:,} held, {engaged.suppressed:,} suppressed)",
+        highlight=False,
+    )
     made, asked = run_guarded(lambda: _birthday_reports(c, as_of))
     out.print(f"birthday asset health checks for rm001's clients in the next 7 days: {made} of {asked} made")
     logins = run_guarded(lambda: _set_demo_passwords(c))
@@ -296,6 +302,18 @@ def demo(
         out.print(f"  {role:<11} {username:<13} password: {password}", highlight=False)
     if serve:
         _serve(c, host=host, port=port)
+
+
+def _engagement_today(c: Context, as_of: date) -> Any:
+    """The demo's morning: the cadence rules over the book, so each RM's day has its tasks."""
+    from datetime import UTC, datetime, time
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import service
+
+    now = datetime.combine(as_of, time(1, 0), UTC)  # 09:00 in Shanghai on the demo's day
+    with unit_of_work(c.sessions) as session:
+        return service.run_daily(session, c.settings, on=as_of, now=now)
 
 
 def _birthday_reports(c: Context, as_of: date) -> tuple[int, int]:
@@ -1077,3 +1095,106 @@ def report(
     )
     if not made:
         raise typer.Exit(1)
+
+
+# ----- engagement ---------------------------------------------------------------------------
+engagement_app = typer.Typer(
+    help="Engagement: cadence rules, the daily run, the outbox worker.", no_args_is_help=True
+)
+app.add_typer(engagement_app, name="engagement")
+
+
+@engagement_app.command("run")
+def engagement_run(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default today)")
+    ] = None,
+) -> None:
+    """Run every enabled rule over the whole book for the day: tasks and outbox messages (rerun-safe)."""
+    from datetime import UTC, datetime
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import service
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    now = datetime.now(UTC)
+    day = _engagement_day(c, as_of, now)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return service.run_daily(session, c.settings, on=day, now=now)
+
+    done = run_guarded(work)
+    out.print(
+        f"engagement {day}: {done.hits:,} hits -> {done.tasks:,} tasks, {done.messages:,} messages "
+        f"({done.held:,} held for compliance, {done.suppressed:,} suppressed); {done.skipped:,} already made",
+        highlight=False,
+    )
+
+
+def _engagement_day(c: Context, text: str | None, now: Any) -> date:
+    from zoneinfo import ZoneInfo
+
+    if not text:
+        return now.astimezone(ZoneInfo(c.settings.timezone)).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"--as-of {text!r} is not a date (YYYY-MM-DD)")
+
+
+@engagement_app.command("rules")
+def engagement_rules(
+    ctx: typer.Context,
+    check: Annotated[Path | None, typer.Option("--check", help="Validate a rules file and exit")] = None,
+) -> None:
+    """List the rules in force (shipped, FINCRM_ENGAGEMENT_RULES_PATH, switches), or check a file."""
+    from fincrm.engagement import rules
+
+    c = _ctx(ctx)
+    if check is not None:
+        found = run_guarded(lambda: rules.load_rule_files([rules.DEFAULT_RULES_PATH, check]))
+        out.print(f"{check}: valid; {len(found)} rules in force with it", highlight=False)
+        return
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import service
+
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return service.rules_in_force(session, c.settings)
+
+    for r in run_guarded(work):
+        actions = ",".join(a.kind for a in r.actions)
+        state = "on " if r.enabled else "off"
+        out.print(
+            f"{state} P{r.priority} {r.key:<28} {r.trigger.kind:<22} {actions:<20} {r.source}",
+            highlight=False,
+        )
+
+
+@engagement_app.command("deliver")
+def engagement_deliver(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="One round, then exit")] = False,
+    interval: Annotated[float, typer.Option("--interval", min=0.1, help="Seconds between rounds")] = 5.0,
+) -> None:
+    """The outbox worker: send due messages through the configured channels, retry, record dead letters."""
+    import time
+    from datetime import UTC, datetime
+
+    from fincrm.engagement import outbox, service
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    senders = service.senders(c.settings)
+    while True:
+        report = run_guarded(lambda: outbox.deliver(c.sessions, senders, clock=lambda: datetime.now(UTC)))
+        if report.sent or report.retrying or report.dead or once:
+            out.print(f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}", highlight=False)
+        if once:
+            return
+        time.sleep(interval)
