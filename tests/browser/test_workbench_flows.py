@@ -241,3 +241,42 @@ class TestReports:
         screenshot(page, "report-health-check")
         _open_client_360(page, party_no)
         expect(page.locator("#client-reports")).to_contain_text("资产体检报告")
+
+
+class TestMyDay:
+    def test_an_rm_opens_my_day_from_the_menu_and_closes_a_task_with_its_outcome(
+        self, page: Page, live_workbench: LiveWorkbench
+    ) -> None:
+        from datetime import timedelta
+        from uuid import uuid4
+
+        from sqlalchemy import select
+
+        from fincrm.access.models import User
+        from fincrm.clients.models import Party
+        from fincrm.db.uow import unit_of_work
+        from fincrm.engagement import tasks
+        from tests.browser.conftest import NOW as now  # the workbench's fixed clock
+
+        party_no = live_workbench.party_nos("rm001", limit=1)[0]
+        with unit_of_work(live_workbench.sessions) as s:
+            rm = s.scalars(select(User).where(User.username == "rm001")).one()
+            party = s.scalars(select(Party).where(Party.party_no == party_no)).one()
+            task = tasks.insert_task(
+                s, party=party, assignee_id=rm.id, rule_key="new_client_welcome_call",
+                idempotency_key=f"browser:{uuid4()}", title_zh="开户一小时内致电欢迎",
+                title_en="Welcome call within the hour", due_at=now + timedelta(minutes=50), priority=1, now=now,
+                reason_zh="客户刚刚开户", reason_en="the client just opened an account",
+            )  # fmt: skip
+            task_id = task.id
+        sign_in(page, "rm001")
+        page.click("nav >> text=我的一天")
+        card = page.locator(f'article[data-task-id="{task_id}"]')
+        expect(card).to_contain_text("开户一小时内致电欢迎")
+        expect(card.locator("[data-sla]")).to_contain_text("分钟后到期")
+        screenshot(page, "my-day")
+        card.locator(".complete-form input[name=outcome]").fill("已致电，客户约周五来网点")
+        card.locator(".complete-form button").click()
+        expect(page.locator(f'article[data-task-id="{task_id}"]')).to_have_count(0)
+        _open_client_360(page, party_no)
+        expect(page.locator("#client-360")).to_contain_text("已致电，客户约周五来网点")
