@@ -364,3 +364,35 @@ def _thirtieths(first: int, last: int) -> list[tuple[int, int]]:
                 continue
             found.append((year, month))
     return found[::7]
+
+
+class TestRealTimePathEqualsTheDailyEvaluation:
+    """The plain-Python path of ``hits_for_event`` gives exactly the hits of the DataFrame path."""
+
+    @pytest.mark.parametrize(
+        ("kind", "payload", "row"),
+        [
+            ("account_opened", {}, {"kind": "individual", "tier": "mass", "aum": 80_000.0}),
+            ("account_opened", {}, {"kind": "corporate", "tier": None, "aum": None}),
+            ("first_salary", {"amount": 12_500}, {"kind": "individual", "tier": "long_tail", "aum": 100.0}),
+            ("first_salary", {}, {"kind": "individual", "tier": "hnw", "effective_risk": "C3"}),
+            ("large_flow", {"amount": 650_000}, {"kind": "individual", "tier": "hnw", "aum": 7_000_000.0}),
+            ("large_flow", {"amount": -820_000.5}, {"kind": "individual", "tier": "mass", "aum": 900_000.0}),
+            ("large_flow", {"amount": 20_000}, {"kind": "individual", "tier": "mass"}),
+        ],
+    )
+    def test_default_rules(self, kind, payload, row) -> None:
+        from datetime import UTC, datetime
+
+        from fincrm.engagement.evaluate import Event, hits_for_event
+        from fincrm.engagement.rules import default_rules
+
+        rules = default_rules()
+        event = Event(kind, "C77", datetime(2026, 11, 27, 3, tzinfo=UTC), payload)
+        client = {"party_no": "C77", **row}
+        on = date(2026, 11, 27)
+        fast = hits_for_event(rules, event, client, on)
+        slow = hits_for_event(rules, event, client, on, frames=True)
+        assert fast == slow
+        if kind == "account_opened" and row["kind"] == "individual":
+            assert fast  # the welcome call and the first visit
