@@ -119,19 +119,42 @@ def sign_out(session: Session, principal: Principal, *, cookie_token: str, now: 
         audit.append(session, principal, "logout", at=now)
 
 
+TOKEN_USE_GRANULARITY = timedelta(minutes=1)  # a token's last use is recorded at most this often
+
+
 def resolve_api_token(session: Session, *, token: str, ip: str | None, now: datetime) -> Principal | None:
+    """The principal a bearer token acts as (None: unknown, revoked or its user inactive); records
+    the token's last use, at most once a minute, so a busy integration does not write per request."""
+    principal, stale = check_api_token(session, token=token, ip=ip, now=now)
+    if stale is not None:
+        touch_api_token(session, token_id=stale, now=now)
+    return principal
+
+
+def check_api_token(
+    session: Session, *, token: str, ip: str | None, now: datetime
+) -> tuple[Principal | None, int | None]:
+    """Read-only half of ``resolve_api_token``: the principal, and the token's id when its recorded
+    last use is older than ``TOKEN_USE_GRANULARITY`` (else None: nothing to write)."""
     row = session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == digest(token))
     ).one_or_none()
     if row is None:
-        return None
+        return None, None
     api_token, user = row
     if api_token.revoked_at is not None or not user.is_active:
-        return None
-    api_token.last_used_at = now
-    return principal_of(user, ip=ip, via_token=True)
+        return None, None
+    last = api_token.last_used_at
+    stale = api_token.id if last is None or now - last >= TOKEN_USE_GRANULARITY else None
+    return principal_of(user, ip=ip, via_token=True), stale
+
+
+def touch_api_token(session: Session, *, token_id: int, now: datetime) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is not None:
+        token.last_used_at = now
 
 
 def create_api_token(session: Session, actor: Principal, *, username: str, name: str, now: datetime) -> str:

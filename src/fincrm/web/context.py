@@ -106,8 +106,14 @@ def resolve(request: Request) -> Web:
     now = state.clock.now()
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer ") and request.url.path.startswith("/api/"):
-        with unit_of_work(state.sessions) as session:  # records the token's last use: a write
-            web.principal = access_service.resolve_api_token(session, token=auth[7:].strip(), ip=ip, now=now)
+        with unit_of_work(state.sessions) as session:
+            read_only(session)  # a token check only reads; its last use is written once a minute
+            web.principal, stale = access_service.check_api_token(
+                session, token=auth[7:].strip(), ip=ip, now=now
+            )
+        if stale is not None:
+            with unit_of_work(state.sessions) as session:
+                access_service.touch_api_token(session, token_id=stale, now=now)
     elif cookie := request.cookies.get(SESSION_COOKIE):
         with unit_of_work(state.sessions) as session:
             read_only(session)  # a session lookup never writes, so it need not queue for the write lock

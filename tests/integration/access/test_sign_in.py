@@ -72,3 +72,23 @@ class TestApiTokens:
         token_id = session.scalars(select(ApiToken.id)).one()
         service.revoke_api_token(session, admin, token_id=token_id, now=T0)
         assert service.resolve_api_token(session, token=secret, ip=None, now=T0) is None
+
+    def test_last_use_is_recorded_at_most_once_a_minute(self, session) -> None:
+        from datetime import timedelta
+
+        admin = service.principal_of(_user(session, "admin901", Role.ADMIN))
+        _user(session, "integration901", Role.ADMIN)
+        secret = service.create_api_token(session, admin, username="integration901", name="events", now=T0)
+        token = session.scalars(select(ApiToken)).one()
+        principal, stale = service.check_api_token(session, token=secret, ip=None, now=T0)
+        assert principal is not None and stale == token.id  # never used: record it
+        service.touch_api_token(session, token_id=token.id, now=T0)
+        assert (
+            service.check_api_token(session, token=secret, ip=None, now=T0 + timedelta(seconds=59))[1] is None
+        )
+        assert (
+            service.check_api_token(session, token=secret, ip=None, now=T0 + timedelta(seconds=60))[1]
+            == token.id
+        )
+        service.resolve_api_token(session, token=secret, ip=None, now=T0 + timedelta(minutes=5))
+        assert token.last_used_at == T0 + timedelta(minutes=5)
