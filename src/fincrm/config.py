@@ -110,23 +110,32 @@ class Settings(BaseSettings):
         2, ge=0, le=50, description="Marketing messages a client may receive in any 7 days (guard rail)."
     )
     quiet_start: str = Field(
-        "21:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        "21:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
         description="Start of quiet hours (HH:MM, business timezone): messages wait until they end.",
     )
     quiet_end: str = Field(
         "08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="End of quiet hours (HH:MM)."
     )
-    smtp_host: str | None = Field(None, description="SMTP server for client e-mail; unset: e-mail is not sent.")
+    smtp_host: str | None = Field(
+        None, description="SMTP server for client e-mail; unset: e-mail is not sent."
+    )
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port.")
     smtp_sender: str = Field(
-        "wealth@example.invalid", max_length=200, description="From address of client e-mail (may carry a name)."
+        "wealth@example.invalid",
+        max_length=200,
+        description="From address of client e-mail (may carry a name).",
     )
     smtp_starttls: bool = Field(False, description="Use STARTTLS on the SMTP connection.")
     smtp_username: str | None = Field(None, description="SMTP login, when the server requires one.")
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
-    sms_webhook_url: str | None = Field(None, description="HTTP endpoint of the SMS gateway; unset: SMS is not sent.")
+    sms_webhook_url: str | None = Field(
+        None, description="HTTP endpoint of the SMS gateway; unset: SMS is not sent."
+    )
     sms_webhook_token: SecretStr | None = Field(None, description="Bearer token of the SMS gateway.")
-    wecom_webhook_url: str | None = Field(None, description="WeCom robot webhook URL; unset: WeCom is not sent.")
+    wecom_webhook_url: str | None = Field(
+        None, description="WeCom robot webhook URL; unset: WeCom is not sent."
+    )
     wecom_webhook_token: SecretStr | None = Field(None, description="WeCom robot key.")
     channel_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Timeout of one send through a channel (seconds)."
