@@ -161,9 +161,10 @@ def apply_hits(
 ) -> Applied:  # fmt: skip
     """Turn hits into tasks and outbox messages (in the caller's transaction), once per key."""
     by_key = {r.key: r for r in in_force}
+    wanted = {h.party_no for h in hits} | {str(h.evidence["company_party_no"]) for h in hits
+                                             if h.evidence.get("company_party_no")}  # fmt: skip
     parties = {
-        p.party_no: p
-        for p in session.scalars(select(Party).where(Party.party_no.in_(sorted({h.party_no for h in hits}))))
+        p.party_no: p for p in session.scalars(select(Party).where(Party.party_no.in_(sorted(wanted))))
     }
     rm_names = dict(session.execute(select(User.id, User.display_name)).all())
     out = Applied(hits=len(hits))
@@ -186,13 +187,16 @@ def apply_hits(
                     out.held += message.status == HELD
                     out.suppressed += message.status == SUPPRESSED
                 continue
-            if party.primary_rm_id is None:
+            # a key person's task goes to the RM of the company they stand for
+            company = parties.get(str(hit.evidence.get("company_party_no") or ""))
+            assignee = company.primary_rm_id if company is not None else party.primary_rm_id
+            if assignee is None:
                 out.skipped += 1  # nobody to give the task to: the book assignment comes first
                 continue
             title_zh, title_en = _titles(action)
             minutes = rule.task_due_minutes(action) or DEFAULT_TASK_MINUTES
             made = insert_task(
-                session, party=party, assignee_id=party.primary_rm_id, rule_key=rule.key, idempotency_key=key,
+                session, party=party, assignee_id=assignee, rule_key=rule.key, idempotency_key=key,
                 title_zh=title_zh, title_en=title_en, due_at=now + timedelta(minutes=minutes),
                 priority=rule.priority, now=now, reason_zh=hit.reason_zh, reason_en=hit.reason_en,
                 evidence={**hit.evidence, "action": action.kind, **{k: v for k, v in action.params.items()

@@ -231,3 +231,25 @@ class TestDelivery:
                                 clock=lambda: NOW + outbox.LEASE + timedelta(seconds=1))  # fmt: skip
         world["s"].refresh(message)
         assert report.sent >= 1 and message.status == SENT and message.attempts == 2
+
+
+class TestKeyPersons:
+    def test_a_key_persons_task_goes_to_the_companys_rm(self, world) -> None:
+        from fincrm.engagement.evaluate import Hit
+
+        s = world["s"]
+        company = s.scalars(
+            select(Party).where(Party.kind == "corporate", Party.primary_rm_id.is_not(None)).order_by(Party.party_no)
+        ).first()  # fmt: skip
+        person = s.scalars(
+            select(Party).where(Party.kind == "individual", Party.primary_rm_id != company.primary_rm_id)
+            .order_by(Party.party_no)
+        ).first()  # fmt: skip
+        rules = service.rules_in_force(s, world["settings"])
+        hit = Hit("cfo_tax_salon", person.party_no, AS_OF, "税务沙龙", "tax salon",
+                  {"company_party_no": company.party_no, "role": "cfo"},
+                  f"cfo_tax_salon:{person.party_no}:2026Q4:{company.party_no}")  # fmt: skip
+        applied = service.apply_hits(s, world["settings"], rules, [hit], now=NOW)
+        assert applied.tasks >= 1
+        task = s.scalars(select(Task).where(Task.idempotency_key.like(f"{hit.idempotency_key}#%"))).first()
+        assert task.party_id == person.id and task.assignee_id == company.primary_rm_id
