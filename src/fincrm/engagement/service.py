@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from fincrm.access import audit
@@ -38,6 +38,7 @@ from fincrm.engagement.channels import (
 from fincrm.engagement.facts import load_book_facts
 from fincrm.engagement.models import (
     HELD,
+    OPEN,
     PENDING,
     REJECTED,
     SENT,
@@ -45,8 +46,8 @@ from fincrm.engagement.models import (
     EngagementEvent,
     OutboxMessage,
     RuleSwitch,
+    Task,
 )
-from fincrm.engagement.tasks import insert_task
 from fincrm.errors import FieldError, InputError, NotFound, PermissionDenied
 from fincrm.portfolio.service import client_investor
 from fincrm.products.models import Product
@@ -155,56 +156,92 @@ class Applied:
     skipped: int = 0  # already made by an earlier run or replay
 
 
+CHUNK = 5_000  # keys or client numbers per IN list (PostgreSQL allows 65,535 parameters a statement)
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _existing(session: Session, column: Any, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for part in _chunks(sorted(set(keys))):
+        found.update(session.scalars(select(column).where(column.in_(part))))
+    return found
+
+
 def apply_hits(
     session: Session, settings: Settings, in_force: Iterable[rules.Rule], hits: list[evaluate.Hit], *,
     now: datetime, event_id: int | None = None,
 ) -> Applied:  # fmt: skip
-    """Turn hits into tasks and outbox messages (in the caller's transaction), once per key."""
+    """Turn hits into tasks and outbox messages (in the caller's transaction), once per key.
+
+    Keys already made are found with one query per few thousand keys, and new tasks are inserted
+    in bulk; messages are rendered, scanned and guarded one by one.
+    """
     by_key = {r.key: r for r in in_force}
     wanted = {h.party_no for h in hits} | {str(h.evidence["company_party_no"]) for h in hits
                                              if h.evidence.get("company_party_no")}  # fmt: skip
-    parties = {
-        p.party_no: p for p in session.scalars(select(Party).where(Party.party_no.in_(sorted(wanted))))
-    }
+    parties: dict[str, Party] = {}
+    for part in _chunks(sorted(wanted)):
+        parties.update(
+            (p.party_no, p) for p in session.scalars(select(Party).where(Party.party_no.in_(part)))
+        )
     rm_names = dict(session.execute(select(User.id, User.display_name)).all())
+    planned = [
+        (hit, rule, action, f"{hit.idempotency_key}#{index}")
+        for hit in hits if (rule := by_key.get(hit.rule_key)) is not None
+        for index, action in enumerate(rule.actions)
+    ]  # fmt: skip
+    made_tasks = _existing(
+        session, Task.idempotency_key, [k for _, _, a, k in planned if a.kind != "message"]
+    )
+    made_messages = _existing(
+        session, OutboxMessage.idempotency_key, [k for _, _, a, k in planned if a.kind == "message"]
+    )
     out = Applied(hits=len(hits))
-    for hit in hits:
-        rule, party = by_key.get(hit.rule_key), parties.get(hit.party_no)
-        if rule is None or party is None:
+    out.skipped += sum(1 for h in hits if h.rule_key not in by_key)
+    task_rows: list[dict[str, Any]] = []
+    for hit, rule, action, key in planned:
+        party = parties.get(hit.party_no)
+        if party is None:
             out.skipped += 1
             continue
-        for index, action in enumerate(rule.actions):
-            key = f"{hit.idempotency_key}#{index}"
-            if action.kind == "message":
-                message = enqueue_message(
-                    session, settings, party=party, rule=rule, action=action, key=key, hit=hit, now=now,
-                    rm_name=rm_names.get(party.primary_rm_id or 0, ""),
-                )  # fmt: skip
-                if message is None:
-                    out.skipped += 1
-                else:
-                    out.messages += 1
-                    out.held += message.status == HELD
-                    out.suppressed += message.status == SUPPRESSED
+        if action.kind == "message":
+            if key in made_messages:
+                out.skipped += 1
                 continue
-            # a key person's task goes to the RM of the company they stand for
-            company = parties.get(str(hit.evidence.get("company_party_no") or ""))
-            assignee = company.primary_rm_id if company is not None else party.primary_rm_id
-            if assignee is None:
-                out.skipped += 1  # nobody to give the task to: the book assignment comes first
-                continue
-            title_zh, title_en = _titles(action)
-            minutes = rule.task_due_minutes(action) or DEFAULT_TASK_MINUTES
-            made = insert_task(
-                session, party=party, assignee_id=assignee, rule_key=rule.key, idempotency_key=key,
-                title_zh=title_zh, title_en=title_en, due_at=now + timedelta(minutes=minutes),
-                priority=rule.priority, now=now, reason_zh=hit.reason_zh, reason_en=hit.reason_en,
-                evidence={**hit.evidence, "action": action.kind, **{k: v for k, v in action.params.items()
-                                                                      if k in ("kind", "event", "partner")}},
-                event_id=event_id,
+            made_messages.add(key)
+            message = enqueue_message(
+                session, settings, party=party, rule=rule, action=action, key=key, hit=hit, now=now,
+                rm_name=rm_names.get(party.primary_rm_id or 0, ""), known_new=True,
             )  # fmt: skip
-            out.tasks += made is not None
-            out.skipped += made is None
+            assert message is not None
+            out.messages += 1
+            out.held += message.status == HELD
+            out.suppressed += message.status == SUPPRESSED
+            continue
+        # a key person's task goes to the RM of the company they stand for
+        company = parties.get(str(hit.evidence.get("company_party_no") or ""))
+        assignee = company.primary_rm_id if company is not None else party.primary_rm_id
+        if assignee is None or key in made_tasks:
+            out.skipped += 1  # already made, or nobody to give it to (the book assignment comes first)
+            continue
+        made_tasks.add(key)
+        title_zh, title_en = _titles(action)
+        minutes = rule.task_due_minutes(action) or DEFAULT_TASK_MINUTES
+        evidence = {**hit.evidence, "action": action.kind,
+                    **{k: v for k, v in action.params.items() if k in ("kind", "event", "partner")}}  # fmt: skip
+        task_rows.append({
+            "idempotency_key": key, "party_id": party.id, "assignee_id": assignee, "rule_key": rule.key,
+            "event_id": event_id, "title_zh": title_zh[:300], "title_en": title_en[:300], "reason_zh": hit.reason_zh,
+            "reason_en": hit.reason_en, "evidence": json.dumps(evidence, ensure_ascii=False, default=str),
+            "priority": rule.priority, "created_at": now, "due_at": now + timedelta(minutes=minutes), "status": OPEN,
+        })  # fmt: skip
+    for part in _chunks(task_rows, 1_000):
+        session.execute(insert(Task), part)
+    out.tasks = len(task_rows)
     return out
 
 
@@ -301,7 +338,7 @@ def message_facts(
 
 def enqueue_message(
     session: Session, settings: Settings, *, party: Party, rule: rules.Rule, action: rules.Action, key: str,
-    hit: evaluate.Hit, now: datetime, rm_name: str = "",
+    hit: evaluate.Hit, now: datetime, rm_name: str = "", known_new: bool = False,
 ) -> OutboxMessage | None:  # fmt: skip
     """Render, scan and guard one message and store it in the outbox (None if the key exists).
 
@@ -309,7 +346,7 @@ def enqueue_message(
     ``held`` for compliance (a scan finding, or a template that cannot be filled) or ``suppressed``
     (a guard rail, or no address on the channel), each with its reason.
     """
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None:
+    if not known_new and session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
         return None
     channel = str(action.params.get("channel", "in_app"))
     template_key = str(action.params.get("template", ""))
