@@ -313,7 +313,10 @@ def count_store(settings: Settings, prefix: str) -> dict[str, int]:
     engine = engine_from_settings(settings)
     like = {"p": f"{prefix}-%"}
     with engine.connect() as conn:
-        q = lambda sql: conn.execute(text(sql), like).scalar_one()  # noqa: E731
+
+        def q(sql: str) -> int:
+            return conn.execute(text(sql), like).scalar_one()
+
         out = {
             "events": q("SELECT count(*) FROM engagement_events WHERE idempotency_key LIKE :p"),
             "distinct_keys": q(

@@ -9,30 +9,14 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from fincrm.access.models import User
-from fincrm.access.service import principal_of
-from fincrm.clients.models import Coverage, Party
-from fincrm.config import Settings
 from fincrm.errors import InputError
 from fincrm.products.models import Product
 from fincrm.reports import engine, service
 from fincrm.reports.fonts import missing_glyphs
-from tests.integration.demo.conftest import AS_OF, demo  # noqa: F401 - the module-scoped fixture
+from tests.integration.demo.conftest import AS_OF
 from tests.integration.reports.pdfcheck import pdf_text, squash
 
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 2, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def ctx(demo):  # noqa: F811 - the re-imported fixture
-    session = demo.session
-    rm = principal_of(session.scalars(select(User).where(User.username == "rm001")).one())
-    client = session.scalars(
-        select(Party.party_no).join(Coverage, Coverage.party_id == Party.id)
-        .where(Coverage.user_id == rm.user_id, Party.kind == "individual").order_by(Party.party_no).limit(1)
-    ).one()  # fmt: skip
-    return {"session": session, "rm": rm, "client": client, "demo": demo,
-            "settings": Settings(_env_file=None, lake_path=demo.lake_path)}  # fmt: skip
 
 
 def generate(ctx, code: str, lang: str):
