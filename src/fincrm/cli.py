@@ -1198,3 +1198,12 @@ def engagement_deliver(
         if once:
             return
         time.sleep(interval)
+
+
+# --- community commands (content library, morning brief, weekly Q&A) ---
+
+
+# --- client events and key-person coverage commands ---
+
+
+# --- tier benefits and partners commands ---

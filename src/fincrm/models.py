@@ -7,6 +7,7 @@ from fincrm.access import models as access_models
 from fincrm.clients import models as clients_models
 from fincrm.clients import profile_models
 from fincrm.db.base import Base
+from fincrm.engagement import community_models, gatherings_models, programmes_models
 from fincrm.engagement import models as engagement_models
 from fincrm.intelligence import models as intelligence_models
 from fincrm.portfolio import models as portfolio_models
@@ -16,6 +17,7 @@ from fincrm.reports import models as reports_models
 metadata = Base.metadata
 
 __all__ = [
-    "access_models", "clients_models", "engagement_models", "intelligence_models", "metadata", "portfolio_models", "products_models",
-    "profile_models", "reports_models",
+    "access_models", "clients_models", "community_models", "engagement_models", "gatherings_models",
+    "intelligence_models", "metadata", "portfolio_models", "products_models", "profile_models", "programmes_models",
+    "reports_models",
 ]  # fmt: skip

@@ -187,6 +187,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/api/v1/compliance/messages/{message_id}/decision"): Expect(
         row(403, 403, 403, 403, 200, 403), json=lambda c: {"approve": False, "reason": "矩阵测试"}
     ),
+    # --- community: content library, morning brief, weekly Q&A (community_api.py) ---
+    # --- client events and key-person coverage (gatherings_api.py) ---
+    # --- tier benefits and partners (programmes_api.py) ---
 }
 
 
@@ -326,6 +329,9 @@ class World:
             values["report_id"] = str(self.report(case.party_no))
         if "{token_id}" in path:
             values["token_id"] = str(self.token())
+        # --- community placeholders ---
+        # --- client events and key-person coverage placeholders ---
+        # --- tier benefits and partners placeholders ---
         return path.format(**values)
 
 

@@ -46,3 +46,16 @@ def include_all(app: FastAPI) -> None:
 
     app.include_router(engagement_pages.router)
     app.include_router(engagement_api.router, prefix="/api/v1")
+    from fincrm.engagement import (
+        community_api,
+        community_pages,
+        gatherings_api,
+        gatherings_pages,
+        programmes_api,
+        programmes_pages,
+    )
+
+    for pages, api in ((community_pages, community_api), (gatherings_pages, gatherings_api),
+                       (programmes_pages, programmes_api)):  # fmt: skip
+        app.include_router(pages.router)
+        app.include_router(api.router, prefix="/api/v1")
