@@ -49,7 +49,6 @@ from fincrm.engagement.models import (
     Task,
 )
 from fincrm.errors import FieldError, InputError, NotFound, PermissionDenied
-from fincrm.portfolio.service import client_investor
 from fincrm.products.models import Product
 
 MAX_ID = 2**63 - 1
@@ -183,10 +182,10 @@ def apply_hits(
     by_key = {r.key: r for r in in_force}
     wanted = {h.party_no for h in hits} | {str(h.evidence["company_party_no"]) for h in hits
                                              if h.evidence.get("company_party_no")}  # fmt: skip
-    parties: dict[str, Party] = {}
+    parties: dict[str, Any] = {}  # party_no -> row with the columns a task or a message needs
     for part in _chunks(sorted(wanted)):
         parties.update(
-            (p.party_no, p) for p in session.scalars(select(Party).where(Party.party_no.in_(part)))
+            (p.party_no, p) for p in session.execute(select(*PARTY_COLUMNS).where(Party.party_no.in_(part)))
         )
     rm_names = dict(session.execute(select(User.id, User.display_name)).all())
     planned = [
@@ -203,6 +202,11 @@ def apply_hits(
     out = Applied(hits=len(hits))
     out.skipped += sum(1 for h in hits if h.rule_key not in by_key)
     task_rows: list[dict[str, Any]] = []
+    message_rows: list[dict[str, Any]] = []
+    recipients = _recipients(
+        session, settings,
+        {parties[h.party_no].id for h, _, a, _ in planned if a.kind == "message" and h.party_no in parties}, now,
+    )  # fmt: skip
     for hit, rule, action, key in planned:
         party = parties.get(hit.party_no)
         if party is None:
@@ -213,14 +217,12 @@ def apply_hits(
                 out.skipped += 1
                 continue
             made_messages.add(key)
-            message = enqueue_message(
-                session, settings, party=party, rule=rule, action=action, key=key, hit=hit, now=now,
-                rm_name=rm_names.get(party.primary_rm_id or 0, ""), known_new=True,
-            )  # fmt: skip
-            assert message is not None
+            row = _message_row(settings, recipients, party=party, rule=rule, action=action, key=key, hit=hit,
+                               now=now, rm_name=rm_names.get(party.primary_rm_id or 0, ""))  # fmt: skip
+            message_rows.append(row)
             out.messages += 1
-            out.held += message.status == HELD
-            out.suppressed += message.status == SUPPRESSED
+            out.held += row["status"] == HELD
+            out.suppressed += row["status"] == SUPPRESSED
             continue
         # a key person's task goes to the RM of the company they stand for
         company = parties.get(str(hit.evidence.get("company_party_no") or ""))
@@ -241,6 +243,8 @@ def apply_hits(
         })  # fmt: skip
     for part in _chunks(task_rows, 1_000):
         session.execute(insert(Task), part)
+    for part in _chunks(message_rows, 1_000):
+        session.execute(insert(OutboxMessage), part)
     out.tasks = len(task_rows)
     return out
 
@@ -265,24 +269,58 @@ def _recipient(party: Party, channel: str) -> str | None:
     return party.party_no  # in-app: the client's inbox
 
 
-def _client_state(session: Session, settings: Settings, party: Party, now: datetime) -> guard.ClientState:
+@dataclass
+class _Recipients:
+    """What the messages of one batch read about their clients, loaded once in column queries:
+    tier (current profile), consent events, marketing sent in the last 7 days (updated as the
+    batch adds messages, so the weekly cap holds within a run), product names; and the policies."""
+
+    tiers: dict[int, str | None]
+    consents: dict[int, list[guard.Consent]]
+    marketing_sent: dict[int, list[datetime]]
+    product_names: dict[str, tuple[str, str | None]]  # code -> (zh, en)
+    policy: guard.GuardPolicy
+    scan_policy: scan.ScanPolicy
+
+    def state(self, party_id: int) -> guard.ClientState:
+        # Complaints arrive with the cases capability; until then no client has an open one here.
+        return guard.ClientState(
+            tier=self.tiers.get(party_id), open_complaint=False, consents=tuple(self.consents.get(party_id, ())),
+            marketing_sent_at=tuple(self.marketing_sent.get(party_id, ())),
+        )  # fmt: skip
+
+
+def _recipients(session: Session, settings: Settings, party_ids: Iterable[int], now: datetime) -> _Recipients:
+    ids = sorted(set(party_ids))
     version = session.scalar(select(ProfileVersion.id).where(ProfileVersion.status == VERSION_CURRENT))
-    profile = session.get(ClientProfile, (version, party.id)) if version is not None else None
-    consents = tuple(
-        guard.Consent(str(e.purpose), str(e.channel), str(e.action), e.effective_at)
-        for e in session.scalars(select(ConsentEvent).where(ConsentEvent.party_id == party.id))
-    )
-    sent = tuple(session.scalars(
-        select(OutboxMessage.created_at).where(
-            OutboxMessage.party_id == party.id, OutboxMessage.marketing.is_(True),
-            OutboxMessage.status.in_((PENDING, SENT)), OutboxMessage.created_at >= now - timedelta(days=7),
-        )
-    ))  # fmt: skip
-    # Complaints arrive with the cases capability; until then no client has an open one here.
-    return guard.ClientState(
-        tier=profile.tier if profile is not None else None, open_complaint=False, consents=consents,
-        marketing_sent_at=sent,
-    )  # fmt: skip
+    tiers: dict[int, str | None] = {}
+    consents: dict[int, list[guard.Consent]] = {}
+    sent: dict[int, list[datetime]] = {}
+    for part in _chunks(ids):
+        if version is not None:
+            tiers.update(session.execute(
+                select(ClientProfile.party_id, ClientProfile.tier)
+                .where(ClientProfile.version_id == version, ClientProfile.party_id.in_(part))
+            ).tuples())  # fmt: skip
+        for party_id, purpose, channel, action, at in session.execute(
+            select(ConsentEvent.party_id, ConsentEvent.purpose, ConsentEvent.channel, ConsentEvent.action,
+                   ConsentEvent.effective_at).where(ConsentEvent.party_id.in_(part))
+        ):  # fmt: skip
+            consents.setdefault(party_id, []).append(
+                guard.Consent(str(purpose), str(channel), str(action), at)
+            )
+        for party_id, at in session.execute(
+            select(OutboxMessage.party_id, OutboxMessage.created_at).where(
+                OutboxMessage.party_id.in_(part), OutboxMessage.marketing.is_(True),
+                OutboxMessage.status.in_((PENDING, SENT)), OutboxMessage.created_at >= now - guard.CAP_WINDOW,
+            )
+        ):  # fmt: skip
+            sent.setdefault(party_id, []).append(at)
+    names = {
+        code: (zh, en)
+        for code, zh, en in session.execute(select(Product.code, Product.name, Product.name_en))
+    }
+    return _Recipients(tiers, consents, sent, names, _policy(settings), _scan_policy(settings))
 
 
 def _policy(settings: Settings) -> guard.GuardPolicy:
@@ -295,30 +333,31 @@ def _scan_policy(settings: Settings) -> scan.ScanPolicy:
     return scan.load_policy(settings.scan_policy_path) if settings.scan_policy_path else scan.DEFAULT_POLICY
 
 
+PARTY_COLUMNS = (Party.id, Party.party_no, Party.name, Party.email, Party.phone, Party.primary_rm_id)
+
+
 def message_facts(
-    session: Session,
     settings: Settings,
-    party: Party,
+    party: Any,
     hit: evaluate.Hit,
     *,
     rm_name: str,
     lang: str,
     rule: rules.Rule | None = None,
+    product_names: dict[str, tuple[str, str | None]] | None = None,
 ) -> dict[str, Any]:
     """What a message template may say about the client: their own facts from the hit's evidence,
-    named the way the templates name them."""
+    named the way the templates name them. ``party`` has ``name``; ``product_names`` maps a product
+    code to its (zh, en) names (codes not in it are printed as they are)."""
     ev = hit.evidence
     facts: dict[str, Any] = {
         "client_name": party.name, "rm_name": rm_name, "rm_phone": "",
         "institution": settings.institution_name if lang == "zh-CN" else settings.institution_name_en,
     }  # fmt: skip
     if "products" in ev:  # maturity
-        codes = list(ev["products"])
-        names = dict(session.execute(
-            select(Product.code, Product.name if lang == "zh-CN" else Product.name_en).where(Product.code.in_(codes))
-        ).all())  # fmt: skip
-        facts["product_name"] = "、".join(names.get(c) or c for c in codes) if lang == "zh-CN" else ", ".join(
-            names.get(c) or c for c in codes)  # fmt: skip
+        names = product_names or {}
+        shown = [(names.get(c) or (c, c))[0 if lang == "zh-CN" else 1] or c for c in ev["products"]]
+        facts["product_name"] = "、".join(shown) if lang == "zh-CN" else ", ".join(shown)
         facts["maturity_on"] = ev.get("matures_on")
     if "quarter" in ev:  # e.g. 2026Q4
         year, quarter = str(ev["quarter"]).split("Q")
@@ -336,63 +375,72 @@ def message_facts(
     return facts
 
 
+def _message_row(
+    settings: Settings, recipients: _Recipients, *, party: Any, rule: rules.Rule, action: rules.Action, key: str,
+    hit: evaluate.Hit, now: datetime, rm_name: str,
+) -> dict[str, Any]:  # fmt: skip
+    """One outbox row: rendered, scanned and guarded (no database access; ``recipients`` holds the
+    client facts, and is told about a marketing message that will go, for the weekly cap)."""
+    channel = str(action.params.get("channel", "in_app"))
+    template_key = str(action.params.get("template", ""))
+    lang = settings.locale
+    facts = message_facts(settings, party, hit, rm_name=rm_name, lang=lang, rule=rule,
+                          product_names=recipients.product_names)  # fmt: skip
+    row: dict[str, Any] = {
+        "idempotency_key": key, "party_id": party.id, "rule_key": rule.key, "template_key": template_key,
+        "channel": channel, "lang": lang, "recipient": "", "subject": "", "body": "", "marketing": rule.marketing,
+        "status": PENDING, "reason_code": "", "reason": "", "attempts": 0, "next_attempt_at": now,
+        "last_error": "", "provider_id": "", "created_at": now,
+    }  # fmt: skip
+    try:
+        rendered = message_templates.render(template_key, lang, facts, channel=channel)
+    except InputError as exc:
+        row.update(status=HELD, reason_code="template_error", reason=exc.message)
+        return row
+    row.update(
+        subject=rendered.subject[:300], body=rendered.body, marketing=rule.marketing or rendered.marketing
+    )
+    recipient = _recipient(party, channel)
+    if not recipient:
+        row.update(status=SUPPRESSED, reason_code="no_address", reason=f"the client has no {channel} address")
+        return row
+    row["recipient"] = recipient
+    # The rules' messages concern no product (no promotion): the scan looks for promises and
+    # promotion wording without a risk statement, so the recipient's suitability facts are not read.
+    found = scan.scan(f"{rendered.subject}\n{rendered.body}", products=(), investor=None, on=now.date(),
+                      policy=recipients.scan_policy)  # fmt: skip
+    if not found.ok:
+        row.update(status=HELD, reason_code=",".join(found.codes),
+                   reason="; ".join(f.message_en for f in found.findings))  # fmt: skip
+        return row
+    decision = guard.check(guard.MessageFacts(channel=channel, marketing=row["marketing"]),
+                           recipients.state(party.id), now, recipients.policy)  # fmt: skip
+    if not decision.allowed:
+        row.update(status=SUPPRESSED, reason_code=decision.reason_code, reason=decision.reason_en)
+        return row
+    if decision.send_after is not None:
+        row["next_attempt_at"] = decision.send_after
+    if row["marketing"]:
+        recipients.marketing_sent.setdefault(party.id, []).append(now)
+    return row
+
+
 def enqueue_message(
-    session: Session, settings: Settings, *, party: Party, rule: rules.Rule, action: rules.Action, key: str,
+    session: Session, settings: Settings, *, party: Any, rule: rules.Rule, action: rules.Action, key: str,
     hit: evaluate.Hit, now: datetime, rm_name: str = "", known_new: bool = False,
 ) -> OutboxMessage | None:  # fmt: skip
     """Render, scan and guard one message and store it in the outbox (None if the key exists).
 
     Stored as ``pending`` (sent after commit by the worker, at the end of quiet hours if need be),
     ``held`` for compliance (a scan finding, or a template that cannot be filled) or ``suppressed``
-    (a guard rail, or no address on the channel), each with its reason.
+    (a guard rail, or no address on the channel), each with its reason. ``party`` is a ``Party``
+    or a row of ``PARTY_COLUMNS``. ``apply_hits`` does the same for many messages at once.
     """
     if not known_new and session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
         return None
-    channel = str(action.params.get("channel", "in_app"))
-    template_key = str(action.params.get("template", ""))
-    lang = settings.locale
-    facts = message_facts(session, settings, party, hit, rm_name=rm_name, lang=lang, rule=rule)
-    message = OutboxMessage(
-        idempotency_key=key, party_id=party.id, rule_key=rule.key, template_key=template_key, channel=channel,
-        lang=lang, recipient="", subject="", body="", marketing=rule.marketing, status=PENDING, attempts=0,
-        next_attempt_at=now, created_at=now,
-    )  # fmt: skip
-    try:
-        rendered = message_templates.render(template_key, lang, facts, channel=channel)
-    except InputError as exc:
-        message.status, message.reason_code, message.reason = HELD, "template_error", exc.message
-        session.add(message)
-        session.flush()
-        return message
-    message.subject, message.body = rendered.subject[:300], rendered.body
-    message.marketing = rule.marketing or rendered.marketing
-    recipient = _recipient(party, channel)
-    if not recipient:
-        message.status, message.reason_code = SUPPRESSED, "no_address"
-        message.reason = f"the client has no {channel} address"
-        session.add(message)
-        session.flush()
-        return message
-    message.recipient = recipient
-    investor, _level = client_investor(session, party)
-    found = scan.scan(f"{rendered.subject}\n{rendered.body}", products=(), investor=investor, on=now.date(),
-                      policy=_scan_policy(settings))  # fmt: skip
-    if not found.ok:
-        message.status, message.reason_code = HELD, ",".join(found.codes)
-        message.reason = "; ".join(f.message_en for f in found.findings)
-    else:
-        decision = guard.check(
-            guard.MessageFacts(channel=channel, marketing=message.marketing), _client_state(session, settings, party, now),
-            now, _policy(settings),
-        )  # fmt: skip
-        if not decision.allowed:
-            message.status, message.reason_code, message.reason = (
-                SUPPRESSED,
-                decision.reason_code,
-                decision.reason_en,
-            )
-        elif decision.send_after is not None:
-            message.next_attempt_at = decision.send_after
+    recipients = _recipients(session, settings, [party.id], now)
+    message = OutboxMessage(**_message_row(settings, recipients, party=party, rule=rule, action=action, key=key,
+                                           hit=hit, now=now, rm_name=rm_name))  # fmt: skip
     session.add(message)
     session.flush()
     return message

@@ -184,6 +184,41 @@ class TestMessages:
         assert "7.4%" in message.body and "55.0%" in message.body and party.name in message.body
         assert not message.marketing  # comfort in a crisis is service, not marketing
 
+    def test_the_weekly_cap_holds_within_one_run(self, world) -> None:
+        """Marketing applied in one batch counts the batch's own earlier messages against the cap."""
+        from dataclasses import replace
+
+        from fincrm.clients.models import ConsentEvent
+        from fincrm.engagement.evaluate import Hit
+
+        s = world["s"]
+        settings = world["settings"].model_copy(update={"marketing_per_week": 2})
+        base = {r.key: r for r in service.rules_in_force(s, settings)}["birthday_greeting"]
+        rule = replace(base, key="matrix_marketing_greeting", marketing=True)
+        party = s.scalars(
+            select(Party).where(Party.phone.is_not(None), Party.kind == "individual").order_by(Party.party_no.desc())
+        ).first()  # fmt: skip
+        s.add(ConsentEvent(party_id=party.id, purpose="marketing", channel="all", action="grant",
+                           effective_at=NOW - timedelta(days=30)))  # fmt: skip
+        s.flush()
+        hits = [
+            Hit(rule.key, party.party_no, AS_OF, "测试", "test", {}, f"{rule.key}:{party.party_no}:{n}")
+            for n in range(3)
+        ]
+        applied = service.apply_hits(s, settings, [rule], hits, now=NOW)
+        assert (applied.messages, applied.suppressed) == (3, 1)
+        made = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.rule_key == rule.key).order_by(OutboxMessage.id)
+        ).all()
+        assert [m.status for m in made] == [PENDING, PENDING, SUPPRESSED] and made[
+            2
+        ].reason_code == "weekly_cap"
+        # a later run the same week finds the cap already used
+        later = service.apply_hits(
+            s, settings, [rule], [replace(hits[0], idempotency_key=f"{rule.key}:later")], now=NOW
+        )
+        assert later.suppressed == 1
+
 
 class TestDelivery:
     def _email(self, world, key: str) -> OutboxMessage:
