@@ -301,7 +301,7 @@ def _recipients(session: Session, settings: Settings, party_ids: Iterable[int], 
             tiers.update(session.execute(
                 select(ClientProfile.party_id, ClientProfile.tier)
                 .where(ClientProfile.version_id == version, ClientProfile.party_id.in_(part))
-            ).tuples())  # fmt: skip
+            ).all())  # fmt: skip
         for party_id, purpose, channel, action, at in session.execute(
             select(ConsentEvent.party_id, ConsentEvent.purpose, ConsentEvent.channel, ConsentEvent.action,
                    ConsentEvent.effective_at).where(ConsentEvent.party_id.in_(part))

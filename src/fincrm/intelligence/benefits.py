@@ -1,7 +1,9 @@
 """The benefit catalogue per wealth tier: a bilingual YAML file, built in or given by FINCRM_BENEFITS_PATH.
 
 The file maps each tier (``hnw``, ``mass``, ``long_tail``: all three required) to a list of benefits with
-``key, name_zh, name_en, description_zh, description_en`` (non-empty strings; keys unique across the file).
+``key, name_zh, name_en, description_zh, description_en`` (non-empty strings; keys unique across the file)
+and optionally ``allowance_per_year`` (a whole number from 1: how many times a client may use it per
+calendar year; absent means no yearly limit).
 Every problem is reported at once as an ``InputError`` whose field errors are located as
 ``(file, line, field)`` (line numbers from 1).
 """
@@ -19,6 +21,8 @@ from fincrm.intelligence.domain import TIERS, Tier
 
 BUILT_IN = Path(__file__).with_name("benefits.yaml")
 FIELDS = ("key", "name_zh", "name_en", "description_zh", "description_en")
+OPTIONAL = ("allowance_per_year",)
+ALLOWANCE_MAX = 10_000  # uses per client and calendar year; above this a limit means nothing
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -29,6 +33,7 @@ class Benefit:
     name_en: str
     description_zh: str
     description_en: str
+    allowance_per_year: int | None = None  # uses per client and calendar year; None: no limit
 
 
 def load_benefits(path: Path | None = None) -> dict[Tier, list[Benefit]]:
@@ -108,10 +113,18 @@ def _benefits(name: str, node: yaml.Node, seen: set[str], errors: list[FieldErro
             )
             continue
         values: dict[str, str] = {}
+        allowance: int | None = None
         for k, v in item.value:
-            if k.value not in FIELDS:
+            if k.value in OPTIONAL:
+                text = str(v.value).strip() if isinstance(v, yaml.ScalarNode) else ""
+                if not text.isdigit() or not 1 <= int(text) <= ALLOWANCE_MAX:
+                    errors.append(FieldError((name, _line(v), k.value),
+                                             f"a whole number from 1 to {ALLOWANCE_MAX}", text or None))  # fmt: skip
+                else:
+                    allowance = int(text)
+            elif k.value not in FIELDS:
                 errors.append(
-                    FieldError((name, _line(k), k.value), f"unknown field; use {', '.join(FIELDS)}")
+                    FieldError((name, _line(k), k.value), f"unknown field; use {', '.join(FIELDS + OPTIONAL)}")
                 )
             elif not isinstance(v, yaml.ScalarNode) or not str(v.value).strip():
                 errors.append(FieldError((name, _line(v), k.value), "must be a non-empty text"))
@@ -128,7 +141,7 @@ def _benefits(name: str, node: yaml.Node, seen: set[str], errors: list[FieldErro
                 errors.append(FieldError((name, key_line, "key"), "duplicate benefit key", key))
             seen.add(key)
         if len(values) == len(FIELDS):
-            out.append(Benefit(**values))
+            out.append(Benefit(**values, allowance_per_year=allowance))
     return out
 
 
