@@ -309,11 +309,18 @@ def _engagement_today(c: Context, as_of: date) -> Any:
     from datetime import UTC, datetime, time
 
     from fincrm.db.uow import unit_of_work
-    from fincrm.engagement import service
+    from fincrm.engagement import daily
 
     now = datetime.combine(as_of, time(1, 0), UTC)  # 09:00 in Shanghai on the demo's day
     with unit_of_work(c.sessions) as session:
-        return service.run_daily(session, c.settings, on=as_of, now=now)
+        seeded = daily.seed_demo(session, c.settings, now=now)
+    out.print(
+        f"  community, events and programmes: {seeded['content']} content rows, {seeded['events']} event rows, "
+        f"{seeded['programmes']} offer, referral and redemption rows",
+        highlight=False,
+    )
+    with unit_of_work(c.sessions) as session:
+        return daily.run_day(session, c.settings, on=as_of, now=now).applied
 
 
 def _birthday_reports(c: Context, as_of: date) -> tuple[int, int]:
@@ -1111,11 +1118,12 @@ def engagement_run(
         str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default today)")
     ] = None,
 ) -> None:
-    """Run every enabled rule over the whole book for the day: tasks and outbox messages (rerun-safe)."""
+    """Run every enabled rule over the whole book for the day: tasks and outbox messages, then
+    key-person gap tasks, event invitations from tasks and partner offers (one transaction, rerun-safe)."""
     from datetime import UTC, datetime
 
     from fincrm.db.uow import unit_of_work
-    from fincrm.engagement import service
+    from fincrm.engagement import daily
 
     c = _ctx(ctx)
     _require_current_schema(c)
@@ -1124,12 +1132,19 @@ def engagement_run(
 
     def work() -> Any:
         with unit_of_work(c.sessions) as session:
-            return service.run_daily(session, c.settings, on=day, now=now)
+            return daily.run_day(session, c.settings, on=day, now=now)
 
-    done = run_guarded(work)
+    result = run_guarded(work)
+    done = result.applied
     out.print(
         f"engagement {day}: {done.hits:,} hits -> {done.tasks:,} tasks, {done.messages:,} messages "
         f"({done.held:,} held for compliance, {done.suppressed:,} suppressed); {done.skipped:,} already made",
+        highlight=False,
+    )
+    out.print(
+        f"key-person gaps: {result.gaps.made:,} tasks made ({result.gaps.already:,} made earlier this week); "
+        f"invitations from tasks: {result.invited.invited:,} ({result.invited.no_event:,} without an open event); "
+        f"partner offers: {result.offers.made:,} made ({result.offers.existing:,} already made)",
         highlight=False,
     )
 
@@ -1201,9 +1216,346 @@ def engagement_deliver(
 
 
 # --- community commands (content library, morning brief, weekly Q&A) ---
+content_app = typer.Typer(help="The content library: research and insights tagged by industry and topic.")
+brief_app = typer.Typer(help="The morning brief (at most 300 characters a language).", no_args_is_help=True)
+engagement_app.add_typer(content_app, name="content")
+engagement_app.add_typer(brief_app, name="brief")
+AsUser = Annotated[str, typer.Option("--as", help="Username acting (a writer: RM, team lead or research)")]
+
+
+def _acting(session: Session, username: str) -> Any:
+    from sqlalchemy import select
+
+    from fincrm.access.models import User
+    from fincrm.access.service import principal_of
+
+    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    if user is None or not user.is_active:
+        raise FincrmError(f"no active user {username!r}")
+    return principal_of(user)
+
+
+@content_app.command("import")
+def content_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="YAML (a list of pieces, or pieces: [...]) or CSV with a header")
+    ],
+    as_user: AsUser = "research01",
+) -> None:
+    """Import pieces into the library, all or nothing; errors name the file, row and field (rerun-safe)."""
+    from datetime import UTC, datetime
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import community
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return len(
+                community.import_pieces(session, c.settings, file, username=as_user, now=datetime.now(UTC))
+            )
+
+    out.print(f"{file.name}: {run_guarded(work):,} pieces imported", highlight=False)
+
+
+@content_app.command("list")
+def content_list(
+    ctx: typer.Context,
+    industry: Annotated[str, typer.Option("--industry", help="GB/T 4754 code, e.g. C38")] = "",
+    topic: Annotated[str, typer.Option("--topic", help="Topic tag, e.g. pension")] = "",
+) -> None:
+    """The library, newest first, filtered by industry and topic."""
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import community
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            me = _acting(session, "research01")
+            return [(p.published_on, p.kind, p.industry_codes.strip(), p.topics.strip(), p.title_zh)
+                    for p in community.list_pieces(session, me, industry=industry, topic=topic)]  # fmt: skip
+
+    rows = run_guarded(work)
+    for on, kind, codes, topics, title in rows:
+        out.print(f"{on} {kind:<10} {codes:<12} {topics:<28} {title}", highlight=False)
+    out.print(f"{len(rows):,} pieces", highlight=False)
+
+
+@brief_app.command("compose")
+def brief_compose(
+    ctx: typer.Context,
+    zh: Annotated[str, typer.Option("--zh", help="The brief in Chinese")],
+    en: Annotated[str, typer.Option("--en", help="The brief in English")],
+    as_user: AsUser = "research01",
+    publish: Annotated[bool, typer.Option("--publish", help="Publish after the compliance scan")] = False,
+) -> None:
+    """Write today's brief of your desk (a draft), and publish it if asked."""
+    from datetime import UTC, datetime
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import community
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        now = datetime.now(UTC)
+        with unit_of_work(c.sessions) as session:
+            me = _acting(session, as_user)
+            brief = community.save_brief(session, me, c.settings, text_zh=zh, text_en=en, now=now)
+            if publish:
+                community.publish_brief(session, me, c.settings, brief.id, now=now)
+            return brief.id, brief.desk, brief.brief_on, brief.status
+
+    brief_id, desk, on, status = run_guarded(work)
+    out.print(f"brief {brief_id} ({desk}, {on}): {status}", highlight=False)
+
+
+@brief_app.command("send")
+def brief_send(
+    ctx: typer.Context,
+    brief_id: Annotated[int, typer.Argument(min=1, help="A published brief")],
+    as_user: Annotated[str, typer.Option("--as", help="The RM or team lead whose book receives it")],
+    channel: Annotated[str, typer.Option("--channel", help="email, sms, wecom or in_app")] = "wecom",
+) -> None:
+    """Send a published brief to the consenting clients of a book (once per client; rerun-safe)."""
+    from datetime import UTC, datetime
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import community
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            me = _acting(session, as_user)
+            d = community.distribute_brief(
+                session, me, c.settings, brief_id, channel=channel, now=datetime.now(UTC)
+            )
+            return d.consenting, d.queued, d.held, d.suppressed, d.skipped
+
+    consenting, queued, held, suppressed, skipped = run_guarded(work)
+    out.print(
+        f"brief {brief_id} by {channel}: {consenting:,} consenting clients, {queued:,} queued, {held:,} held, "
+        f"{suppressed:,} suppressed, {skipped:,} already sent",
+        highlight=False,
+    )
 
 
 # --- client events and key-person coverage commands ---
+def _gatherings_now(c: Context, as_of: str | None) -> Any:
+    """Now, or 10:00 in the business timezone on ``--as-of`` (as UTC)."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    if not as_of:
+        return now
+    day = _engagement_day(c, as_of, now)
+    return datetime(day.year, day.month, day.day, 10, tzinfo=c.settings.tz).astimezone(UTC)
+
+
+@engagement_app.command("coverage")
+def engagement_coverage(
+    ctx: typer.Context,
+    gap_tasks: Annotated[
+        bool, typer.Option("--gap-tasks", help="Also make this ISO week's gap tasks (rerun-safe)")
+    ] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default today)")
+    ] = None,
+) -> None:
+    """Key-person coverage of every corporate client: share with both layers covered, per team and RM."""
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import gatherings
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    now = _gatherings_now(c, as_of)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            rows = gatherings.institution_coverage(session, now=now, tz=c.settings.tz)
+            summary = gatherings.coverage_summary(session, rows)
+            made = gatherings.make_gap_tasks(session, None, now=now, tz=c.settings.tz) if gap_tasks else None
+            return summary, made
+
+    summary, made = run_guarded(work)
+    for label, shares in (("team", summary.by_team), ("rm", summary.by_rm)):
+        for s in shares:
+            share = f"{s.share:.0%}" if s.share is not None else "-"
+            out.print(
+                f"{label:<4} {s.key:<20} {s.companies:>6,} companies {s.covered:>6,} covered ({share:>4}); "
+                f"gaps: {s.decision_gaps:,} decision, {s.operating_gaps:,} operating",
+                highlight=False,
+            )
+    total = summary.total
+    out.print(
+        f"{total.covered:,} of {total.companies:,} corporate clients fully covered"
+        + (f" ({total.share:.0%})" if total.share is not None else ""),
+        highlight=False,
+    )
+    if made is not None:
+        out.print(
+            f"gap tasks: {made.made:,} made, {made.already:,} already made this week, "
+            f"{made.unassigned:,} gaps without an RM",
+            highlight=False,
+        )
+
+
+events_app = typer.Typer(help="Client events: the list, invitations from rule tasks.", no_args_is_help=True)
+engagement_app.add_typer(events_app, name="events")
+
+
+@events_app.command("list")
+def events_list(ctx: typer.Context) -> None:
+    """Every client event with seats and answers (counts only, no client names)."""
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import gatherings
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return gatherings.all_events(session)
+
+    views = run_guarded(work)
+    for v in views:
+        e, a = v.event, v.mine
+        starts = e.starts_at.astimezone(c.settings.tz).strftime("%Y-%m-%d %H:%M")
+        out.print(
+            f"{e.id:>5} {starts} {e.kind:<18} {e.status:<8} seats {v.accepted_total}/{e.capacity} "
+            f"invited {a.invited} accepted {a.accepted} declined {a.declined} attended {a.attended}  {e.title_zh}",
+            highlight=False,
+        )
+    out.print(f"{len(views)} events", highlight=False)
+
+
+@events_app.command("invite-from-tasks")
+def events_invite_from_tasks(ctx: typer.Context) -> None:
+    """Put the clients of open invitation tasks on the next open event of the kind (rerun-safe)."""
+    from datetime import UTC, datetime
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import gatherings
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    now = datetime.now(UTC)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return gatherings.invite_from_tasks(session, now=now)
+
+    done = run_guarded(work)
+    out.print(
+        f"{done.tasks:,} invitation tasks: {done.invited:,} invited, {done.already:,} already on the list, "
+        f"{done.no_event:,} without an open event of their kind",
+        highlight=False,
+    )
 
 
 # --- tier benefits and partners commands ---
+@engagement_app.command("offers")
+def engagement_offers(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default today)")
+    ] = None,
+    partners: Annotated[
+        Path | None, typer.Option("--partners", help="Partner catalogue YAML (default: the shipped one)")
+    ] = None,
+) -> None:
+    """Make partner offers from the clients' open signals and from open `offer` tasks (rerun-safe)."""
+    from datetime import UTC, datetime
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import programmes
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    now = datetime.now(UTC)
+    day = _engagement_day(c, as_of, now)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return programmes.run_offers(session, c.settings, on=day, now=now, partners_path=partners)
+
+    done = run_guarded(work)
+    out.print(
+        f"offers {day}: {done.made:,} made, {done.existing:,} already made, "
+        f"{done.unknown:,} tasks naming no bundle or partner",
+        highlight=False,
+    )
+
+
+@engagement_app.command("partners")
+def engagement_partners(
+    check: Annotated[
+        Path | None, typer.Option("--check", help="Validate a partner catalogue and exit")
+    ] = None,
+) -> None:
+    """List the partner catalogue (partners and the bundles signals trigger), or check a file."""
+    from fincrm.engagement import programmes
+
+    catalogue = run_guarded(lambda: programmes.load_partners(check))
+    if check is not None:
+        out.print(
+            f"{check}: valid; {len(catalogue.partners)} partners, {len(catalogue.bundles)} bundles",
+            highlight=False,
+        )
+        return
+    for p in catalogue.partners.values():
+        out.print(
+            f"partner {p.key:<24} {p.kind:<14} {p.name_zh} / {p.name_en}", highlight=False, soft_wrap=True
+        )
+    for b in catalogue.bundles.values():
+        tiers = ",".join(b.tiers) or "all tiers"
+        out.print(
+            f"bundle  {b.key:<24} {','.join(b.signals)} ({tiers}) -> "
+            + " + ".join(i.partner or "bank" for i in b.items),
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+benefits_app = typer.Typer(help="Tier benefits: usage per tier.", no_args_is_help=True)
+engagement_app.add_typer(benefits_app, name="benefits")
+
+
+@benefits_app.command("usage")
+def engagement_benefits_usage(
+    ctx: typer.Context,
+    acting: Annotated[str, typer.Option("--as", help="Username whose book is counted (audited reader)")],
+    year: Annotated[int | None, typer.Option("--year", min=2000, max=2100, help="Calendar year")] = None,
+) -> None:
+    """Benefit usage per tier over a user's book: clients entitled, clients who used, uses, rate."""
+    from datetime import UTC, datetime
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.engagement import programmes
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            me = _acting_user(c, session, acting)
+            return programmes.benefits_usage(session, me, c.settings, year=year, now=datetime.now(UTC))
+
+    usage = run_guarded(work)
+    out.print(f"benefit usage {usage.year} ({acting}'s book)", highlight=False)
+    for t in usage.tiers:
+        rate = "-" if t.rate is None else f"{t.rate:.1%}"
+        out.print(
+            f"{t.tier:<10} entitled {t.entitled:>7,}  used {t.used:>7,}  redemptions {t.redemptions:>7,}  "
+            f"uses {t.quantity:>7,}  rate {rate}",
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -188,8 +188,110 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         row(403, 403, 403, 403, 200, 403), json=lambda c: {"approve": False, "reason": "矩阵测试"}
     ),
     # --- community: content library, morning brief, weekly Q&A (community_api.py) ---
+    ("GET", "/api/v1/content"): Expect(staff()),  # the library holds no client data
+    ("POST", "/api/v1/content"): Expect(
+        row(201, 201, 201, 201, 403, 403),
+        json=lambda c: {
+            "kind": "insight",
+            "title_zh": "矩阵测试",
+            "title_en": "matrix",
+            "summary_zh": "矩阵",
+            "summary_en": "matrix",
+            "author": "矩阵",
+            "industry_codes": ["C38"],
+            "topics": ["macro"],
+            "published_on": NOW.date().isoformat(),
+        },
+    ),
+    ("GET", "/api/v1/content/{piece_id}"): Expect(staff()),
+    ("GET", f"{C}/content"): Expect(CLIENT_READ),
+    ("GET", "/api/v1/briefs"): Expect(staff()),  # published briefs are for all staff
+    ("POST", "/api/v1/briefs"): Expect(
+        row(200, 200, 200, 200, 403, 403),
+        json=lambda c: {"text_zh": "矩阵测试早报", "text_en": "matrix brief"},
+    ),
+    ("POST", "/api/v1/briefs/{brief_id}/publish"): Expect(row(200, 200, 200, 200, 403, 403)),
+    ("POST", "/api/v1/briefs/{brief_id}/distribute"): Expect(  # to the caller's own book only
+        row(200, 200, 200, 403, 403, 403), json=lambda c: {"channel": "in_app"}
+    ),
+    ("GET", "/api/v1/qa/sessions"): Expect(staff()),
+    ("POST", "/api/v1/qa/sessions"): Expect(
+        row(403, 403, 201, 201, 403, 403),
+        json=lambda c: {"title_zh": "矩阵问答", "title_en": "matrix Q&A", "live_on": NOW.date().isoformat()},
+    ),
+    ("GET", "/api/v1/qa/sessions/{session_id}"): Expect(staff()),
+    # questions: the client's RM, or an integration account
+    ("POST", "/api/v1/qa/sessions/{session_id}/questions"): Expect(
+        row(201, 404, 201, 403, 403, 201),
+        json=lambda c: {"client_no": c.party_no, "text": "明年怎么配置？", "topic": "macro"},
+    ),
+    ("POST", "/api/v1/qa/sessions/{session_id}/choose"): Expect(
+        row(403, 403, 200, 200, 403, 403), json=lambda c: {"count": 3}
+    ),
+    ("POST", "/api/v1/qa/sessions/{session_id}/answers"): Expect(
+        row(403, 403, 200, 200, 403, 403),
+        json=lambda c: {
+            "group_id": c.world._community_group,
+            "answer_zh": "分散配置。",
+            "answer_en": "Diversify.",
+        },
+    ),
+    ("POST", "/api/v1/qa/sessions/{session_id}/publish"): Expect(
+        row(403, 403, 200, 200, 403, 403), json=lambda c: {"channel": "in_app"}
+    ),
     # --- client events and key-person coverage (gatherings_api.py) ---
+    # coverage lists the caller's book; RMs and team leads make gap tasks, organise events and invite
+    # their clients; every reader of client data sees the events with the invitations of their scope
+    ("GET", "/api/v1/coverage"): Expect(CLIENT_READERS),
+    ("POST", "/api/v1/coverage/gap-tasks"): Expect(row(200, 200, 200, 403, 403, 403)),
+    ("GET", f"{C}/coverage"): Expect(CLIENT_READ),
+    ("GET", "/api/v1/client-events"): Expect(CLIENT_READERS),
+    ("POST", "/api/v1/client-events"): Expect(
+        row(201, 201, 201, 403, 403, 403),
+        json=lambda c: {
+            "kind": "tax_salon", "title_zh": "矩阵沙龙", "title_en": "Matrix salon", "venue": "矩阵厅", "capacity": 20,
+            "starts_at": (NOW + timedelta(days=10)).isoformat(), "status": "open",
+        },
+    ),  # fmt: skip
+    ("GET", "/api/v1/client-events/{event_id}"): Expect(CLIENT_READERS),
+    ("POST", "/api/v1/client-events/{event_id}/status"): Expect(  # the organiser (the client's RM) or a lead
+        row(200, 403, 200, 403, 403, 403), json=lambda c: {"status": "closed"}
+    ),
+    ("GET", "/api/v1/client-events/{event_id}/suggestions"): Expect(row(200, 200, 200, 403, 403, 403)),
+    ("POST", "/api/v1/client-events/{event_id}/invitations"): Expect(
+        row(201, 404, 201, 403, 403, 403), json=lambda c: {"client_no": c.party_no, "channel": "phone"}
+    ),
+    ("POST", "/api/v1/client-events/{event_id}/invitations/{invitation_id}/rsvp"): Expect(
+        row(200, 404, 200, 403, 403, 403), json=lambda c: {"rsvp": "accepted"}
+    ),
+    ("POST", "/api/v1/client-events/{event_id}/invitations/{invitation_id}/attendance"): Expect(
+        row(200, 404, 200, 403, 403, 403), json=lambda c: {"attended": True}
+    ),
     # --- tier benefits and partners (programmes_api.py) ---
+    # entitlements, offers and referrals are client data (the reader's book); RMs and team leads record
+    # uses, move offers and referrals on and refer clients; the partner catalogue holds no client data
+    ("GET", f"{C}/benefits"): Expect(CLIENT_READ),
+    ("POST", f"{C}/benefits/{{benefit_key}}/redemptions"): Expect(
+        client_write(201), json=lambda c: {"quantity": 1}
+    ),
+    ("GET", "/api/v1/benefits/usage"): Expect(CLIENT_READERS),
+    ("GET", "/api/v1/partners"): Expect(staff()),
+    ("GET", "/api/v1/offers"): Expect(CLIENT_READERS),
+    ("GET", f"{C}/offers"): Expect(CLIENT_READ),
+    ("POST", "/api/v1/offers/{offer_id}/status"): Expect(
+        client_write(200), json=lambda c: {"status": "presented"}
+    ),
+    ("POST", "/api/v1/offers/{offer_id}/referral"): Expect(
+        client_write(201), json=lambda c: {"client_consented": True}
+    ),
+    ("POST", f"{C}/referrals"): Expect(
+        client_write(201), json=lambda c: {"partner_key": "hengzheng_law", "client_consented": True}
+    ),
+    ("GET", "/api/v1/referrals"): Expect(CLIENT_READERS),
+    ("GET", "/api/v1/referrals/conversion"): Expect(CLIENT_READERS),
+    ("POST", "/api/v1/referrals/{referral_id}/status"): Expect(
+        client_write(200), json=lambda c: {"status": "contacted"}
+    ),
 }
 
 
@@ -313,6 +415,130 @@ class World:
             )
             return token.id
 
+    def client_event(self, party_no: str, *, invite: bool) -> tuple[int, int]:
+        """A fresh open event that started an hour ago, organised by the client's primary RM, with the
+        client invited and accepted when ``invite`` (each call its own: status and answers change it)."""
+        from fincrm.engagement import gatherings
+
+        with unit_of_work(self.institution.sessions) as s:
+            rm = s.scalars(
+                select(User).join(Party, Party.primary_rm_id == User.id).where(Party.party_no == party_no)
+            ).one()
+            me = access_service.principal_of(rm)
+            event = gatherings.create_event(
+                s, me, kind="tax_salon", title_zh="矩阵沙龙", title_en="Matrix salon", venue="矩阵厅", capacity=50,
+                starts_at=NOW - timedelta(hours=1), status="open", now=NOW - timedelta(days=1),
+            )  # fmt: skip
+            if not invite:
+                return event.id, 0
+            made = gatherings.invite(s, me, event.id, party_no=party_no, now=NOW - timedelta(hours=2))
+            gatherings.set_rsvp(s, me, event.id, made.id, rsvp="accepted", now=NOW - timedelta(hours=2))
+            return event.id, made.id
+
+    def community_item(self, path: str, case: Case) -> str:
+        """What a community path points at, made fresh for the subject where an action moves it on: a
+        content piece; a draft (or published) brief of the subject's desk on a day of its own; a Q&A
+        session collecting, or chosen with its group answered (its group id kept for the body)."""
+        from fincrm.engagement import community
+        from fincrm.engagement.community_models import MorningBrief
+        from fincrm.errors import PermissionDenied
+
+        user = USERS.get(case.subject, "rm001")
+        with unit_of_work(self.institution.sessions) as s:
+            me = access_service.principal_of(s.scalars(select(User).where(User.username == user)).one())
+            research = access_service.principal_of(
+                s.scalars(select(User).where(User.username == "research01")).one()
+            )
+            settings = self.institution.settings
+            if "{piece_id}" in path:
+                draft = community.dom.PieceDraft(
+                    title_zh="矩阵研报", title_en="matrix", summary_zh="矩阵", summary_en="matrix", body_zh="", body_en="",
+                    author="矩阵", kind="research", industry_codes=("C38",), topics=(), published_on=NOW.date(),
+                )  # fmt: skip
+                return str(community.add_piece(s, research, settings, draft=draft, now=NOW).id)
+            if "{brief_id}" in path:
+                try:
+                    desk = community.desk_of(me)
+                except PermissionDenied:  # compliance and admin write no brief: any desk will do
+                    desk = community.RESEARCH_DESK
+                published = path.endswith("/distribute")
+                brief = MorningBrief(
+                    desk=desk, brief_on=NOW.date() - timedelta(days=1 + next(self._serial)), text_zh="矩阵测试早报",
+                    text_en="matrix brief", status="published" if published else "draft", author_id=me.user_id,
+                    created_at=NOW, updated_at=NOW, published_at=NOW if published else None,
+                )  # fmt: skip
+                s.add(brief)
+                s.flush()
+                return str(brief.id)
+            qa = community.create_session(
+                s, research, title_zh="矩阵问答", title_en="matrix", live_on=NOW.date(), now=NOW
+            )
+            if path.endswith("/questions") or "/" not in path.split("{session_id}")[1]:
+                return str(qa.id)
+            lead = access_service.principal_of(s.scalars(select(User).where(User.username == "lead01")).one())
+            community.add_question(
+                s, lead, qa.id, party_no=self.own_party, text="明年怎么配置？", topic="macro", now=NOW
+            )
+            if path.endswith("/choose"):
+                return str(qa.id)
+            group = community.choose_top(s, research, qa.id, count=1, now=NOW)[0]
+            self._community_group = group.id
+            if path.endswith("/publish"):
+                community.answer_group(s, research, settings, qa.id, group_id=group.id, answer_zh="分散配置。",
+                                       answer_en="Diversify.", now=NOW)  # fmt: skip
+            return str(qa.id)
+
+    def programmes_benefit(self, party_no: str) -> str:
+        """A benefit of the client's current tier that takes two more uses (the nightly batch is run
+        once if no profile exists yet, since entitlements follow the tier)."""
+        from fincrm.clients.profile_models import VERSION_CURRENT, ClientProfile, ProfileVersion
+        from fincrm.intelligence import batch
+        from fincrm.intelligence.benefits import load_benefits
+        from tests.web.conftest import AS_OF
+
+        with unit_of_work(self.institution.sessions) as s:
+            current = s.scalar(select(ProfileVersion.id).where(ProfileVersion.status == VERSION_CURRENT))
+        if current is None:
+            batch.run(self.institution.sessions, self.institution.settings, self.institution.clock, as_of=AS_OF,
+                      engine="duckdb")  # fmt: skip
+        with unit_of_work(self.institution.sessions) as s:
+            tier = s.scalar(
+                select(ClientProfile.tier).join(ProfileVersion, ProfileVersion.id == ClientProfile.version_id)
+                .join(Party, Party.id == ClientProfile.party_id)
+                .where(ProfileVersion.status == VERSION_CURRENT, Party.party_no == party_no)
+            )  # fmt: skip
+        benefits = load_benefits(self.institution.settings.benefits_path)[tier]
+        return max(benefits, key=lambda b: b.allowance_per_year or 10**9).key
+
+    def programmes_offer(self, party_no: str, *, accepted: bool) -> int:
+        """A fresh new-home offer of the client (accepted, to refer from; else proposed)."""
+        from fincrm.engagement.programmes_models import PartnerOffer
+
+        with unit_of_work(self.institution.sessions) as s:
+            party = s.scalars(select(Party).where(Party.party_no == party_no)).one()
+            offer = PartnerOffer(
+                idempotency_key=f"matrix-offer-{next(self._serial)}", party_id=party.id, bundle_key="new_home",
+                partner_key="", signal_kind="home_purchase", status="accepted" if accepted else "proposed", note="",
+                created_at=NOW, updated_at=NOW,
+            )  # fmt: skip
+            s.add(offer)
+            s.flush()
+            return offer.id
+
+    def programmes_referral(self, party_no: str) -> int:
+        """A fresh referral of the client to a partner, made by its primary RM."""
+        from fincrm.engagement.programmes_models import PartnerReferral
+
+        with unit_of_work(self.institution.sessions) as s:
+            party = s.scalars(select(Party).where(Party.party_no == party_no)).one()
+            referral = PartnerReferral(
+                party_id=party.id, partner_key="hengzheng_law", status="referred", note="",
+                referred_by_id=party.primary_rm_id, referred_at=NOW, updated_at=NOW,
+            )  # fmt: skip
+            s.add(referral)
+            s.flush()
+            return referral.id
+
     def fill(self, path: str, case: Case) -> str:
         values = {"party_no": case.party_no, "username": "matrix01"}
         if "{point_id}" in path:
@@ -330,8 +556,23 @@ class World:
         if "{token_id}" in path:
             values["token_id"] = str(self.token())
         # --- community placeholders ---
+        for name in ("piece_id", "brief_id", "session_id"):
+            if f"{{{name}}}" in path and (
+                "/content/" in path or "/briefs/" in path or "/qa/sessions/" in path
+            ):
+                values[name] = self.community_item(path, case)
         # --- client events and key-person coverage placeholders ---
+        if "{event_id}" in path:
+            event_id, invitation_id = self.client_event(case.party_no, invite="{invitation_id}" in path)
+            values["event_id"], values["invitation_id"] = str(event_id), str(invitation_id)
         # --- tier benefits and partners placeholders ---
+        if "{benefit_key}" in path:
+            values["benefit_key"] = self.programmes_benefit(case.party_no)
+        if "{offer_id}" in path:
+            accepted = path.endswith("/referral")  # a referral is made from an accepted offer
+            values["offer_id"] = str(self.programmes_offer(case.party_no, accepted=accepted))
+        if "{referral_id}" in path:
+            values["referral_id"] = str(self.programmes_referral(case.party_no))
         return path.format(**values)
 
 

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from lunardate import LunarDate
 
 from fincrm.engagement import calendar
@@ -439,13 +441,24 @@ def _account_opened(params: Params, clients: pd.DataFrame, facts: BookFacts, on:
     )
 
 
+def _member(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """``values.isin(among)`` for client numbers, as a boolean array.
+
+    pandas 3's ``isin`` on Arrow-backed strings turns ``among`` into Python scalars one at a time
+    (seconds for a book of a million clients, for each trigger); Arrow's ``is_in`` hashes it in C.
+    """
+    left = pa.array(values.astype("str"))
+    right = pa.array(among.astype("str")).cast(left.type)
+    return pc.fill_null(pc.is_in(left, value_set=right), False).to_numpy(zero_copy_only=False)
+
+
 def _first_salary(params: Params, clients: pd.DataFrame, facts: BookFacts, on: date) -> pd.DataFrame:
     rows = facts.first_salaries.copy()
     if "amount" not in rows.columns:
         rows["amount"] = None
     rows["credited_on"] = _days(rows["credited_on"])
     rows = rows[
-        rows["party_no"].isin(clients["party_no"]) & _window(rows["credited_on"], on, params["within_days"])
+        _member(rows["party_no"], clients["party_no"]) & _window(rows["credited_on"], on, params["within_days"])
     ]
     rows = rows.sort_values(["party_no", "credited_on"], kind="stable").drop_duplicates("party_no")
     day = _iso(rows["credited_on"])
@@ -459,7 +472,7 @@ def _product_maturing(params: Params, clients: pd.DataFrame, facts: BookFacts, o
     rows = facts.maturities.copy()
     rows["matures_on"] = _days(rows["matures_on"])
     target = pd.Timestamp(on + timedelta(days=params["days"]))
-    rows = rows[(rows["matures_on"] == target) & rows["party_no"].isin(clients["party_no"])]
+    rows = rows[(rows["matures_on"] == target) & _member(rows["party_no"], clients["party_no"])]
     if not len(rows):
         return _empty()
     grouped = rows.groupby("party_no", sort=True)["product_code"].agg(lambda s: sorted(set(map(str, s))))
@@ -479,7 +492,7 @@ def _large_flow(params: Params, clients: pd.DataFrame, facts: BookFacts, on: dat
     rows = rows[
         (rows["amount"] > 0 if inbound else rows["amount"] < 0)
         & _window(rows["booked_on"], on, params["within_days"])
-        & rows["party_no"].isin(clients["party_no"])
+        & _member(rows["party_no"], clients["party_no"])
     ]
     if not len(rows):
         return _empty()
@@ -647,7 +660,7 @@ def _life_stage_signal(params: Params, clients: pd.DataFrame, facts: BookFacts, 
     rows = rows[
         rows["kind"].isin(params["kinds"])
         & _window(rows["detected_on"], on, params["within_days"])
-        & rows["party_no"].isin(clients["party_no"])
+        & _member(rows["party_no"], clients["party_no"])
     ].drop_duplicates(["party_no", "kind", "detected_on"])
     day = _iso(rows["detected_on"])
     return _result(

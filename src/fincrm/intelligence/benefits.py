@@ -124,7 +124,9 @@ def _benefits(name: str, node: yaml.Node, seen: set[str], errors: list[FieldErro
                     allowance = int(text)
             elif k.value not in FIELDS:
                 errors.append(
-                    FieldError((name, _line(k), k.value), f"unknown field; use {', '.join(FIELDS + OPTIONAL)}")
+                    FieldError(
+                        (name, _line(k), k.value), f"unknown field; use {', '.join(FIELDS + OPTIONAL)}"
+                    )
                 )
             elif not isinstance(v, yaml.ScalarNode) or not str(v.value).strip():
                 errors.append(FieldError((name, _line(v), k.value), "must be a non-empty text"))

@@ -59,3 +59,4 @@ def include_all(app: FastAPI) -> None:
                        (programmes_pages, programmes_api)):  # fmt: skip
         app.include_router(pages.router)
         app.include_router(api.router, prefix="/api/v1")
+        app.state.fincrm.client_panels.append(pages.client_panel)

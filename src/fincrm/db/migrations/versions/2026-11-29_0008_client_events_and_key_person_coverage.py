@@ -36,12 +36,16 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", fincrm.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", fincrm.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["organiser_id"], ["users.id"], name=op.f("fk_client_events_organiser_id_users")),
+        sa.ForeignKeyConstraint(
+            ["organiser_id"], ["users.id"], name=op.f("fk_client_events_organiser_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_client_events")),
         sa.UniqueConstraint("ref", name=op.f("uq_client_events_ref")),
     )
     with op.batch_alter_table("client_events", schema=None) as batch_op:
-        batch_op.create_index("ix_client_events_kind_status_starts", ["kind", "status", "starts_at"], unique=False)
+        batch_op.create_index(
+            "ix_client_events_kind_status_starts", ["kind", "status", "starts_at"], unique=False
+        )
 
     op.create_table(
         "event_invitations",
@@ -61,7 +65,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["event_id"], ["client_events.id"], name=op.f("fk_event_invitations_event_id_client_events")
         ),
-        sa.ForeignKeyConstraint(["party_id"], ["parties.id"], name=op.f("fk_event_invitations_party_id_parties")),
+        sa.ForeignKeyConstraint(
+            ["party_id"], ["parties.id"], name=op.f("fk_event_invitations_party_id_parties")
+        ),
         sa.ForeignKeyConstraint(
             ["company_id"], ["parties.id"], name=op.f("fk_event_invitations_company_id_parties")
         ),
