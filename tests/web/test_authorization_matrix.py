@@ -249,8 +249,13 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/api/v1/client-events"): Expect(
         row(201, 201, 201, 403, 403, 403),
         json=lambda c: {
-            "kind": "tax_salon", "title_zh": "矩阵沙龙", "title_en": "Matrix salon", "venue": "矩阵厅", "capacity": 20,
-            "starts_at": (NOW + timedelta(days=10)).isoformat(), "status": "open",
+            "kind": "tax_salon",
+            "title_zh": "矩阵沙龙",
+            "title_en": "Matrix salon",
+            "venue": "矩阵厅",
+            "capacity": 20,
+            "starts_at": (NOW + timedelta(days=10)).isoformat(),
+            "status": "open",
         },
     ),  # fmt: skip
     ("GET", "/api/v1/client-events/{event_id}"): Expect(CLIENT_READERS),

@@ -458,7 +458,8 @@ def _first_salary(params: Params, clients: pd.DataFrame, facts: BookFacts, on: d
         rows["amount"] = None
     rows["credited_on"] = _days(rows["credited_on"])
     rows = rows[
-        _member(rows["party_no"], clients["party_no"]) & _window(rows["credited_on"], on, params["within_days"])
+        _member(rows["party_no"], clients["party_no"])
+        & _window(rows["credited_on"], on, params["within_days"])
     ]
     rows = rows.sort_values(["party_no", "credited_on"], kind="stable").drop_duplicates("party_no")
     day = _iso(rows["credited_on"])
