@@ -14,22 +14,23 @@ of the client's invested assets by look-through asset class.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fincrm.clients.domain import AccountRole, PartyKind, PartyStatus, RelationshipKind
-from fincrm.clients.models import AccountParty, Holding, LifeEvent, Party, PartyRelationship, RiskAssessment
-from fincrm.clients.profile_models import VERSION_CURRENT, ClientProfile, ClientSignal, ProfileVersion
+from fincrm.clients.models import AccountParty, Holding, LifeEvent, Party, PartyRelationship
+from fincrm.clients.profile_models import VERSION_CURRENT, ClientSignal, ProfileVersion
 from fincrm.config import Settings
 from fincrm.core.clock import start_of_day_utc
 from fincrm.engagement.evaluate import BookFacts
 from fincrm.engagement.rules import ASSET_CLASSES, KEY_PERSON_KINDS
 from fincrm.lake.analytics import connect
-from fincrm.products.models import Product, ProductExposure
+from fincrm.products.models import Product
 
 LOOKBACK_DAYS = 35  # events (salaries, flows, signals, policy) older than this are not loaded
 MATURITY_HORIZON_DAYS = 370  # maturities up to this many days ahead
@@ -86,29 +87,42 @@ def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(list(rows), columns=columns)
 
 
+def _query(session: Session, sql: str, params: dict[str, Any], columns: list[str]) -> pd.DataFrame:
+    """Rows of a plain SQL query as a frame, read through the driver's own cursor in the session's
+    transaction: no ORM rows and no per-value type processing, which at a million clients cost
+    most of the time (dates then arrive as ISO text on SQLite and as dates on PostgreSQL; callers
+    convert columns as frames). ``sql`` names parameters ``:name``."""
+    connection = session.connection()
+    if connection.dialect.paramstyle in ("pyformat", "format"):
+        sql = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+    finally:
+        cursor.close()
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    return pd.to_datetime(column, errors="coerce").astype("datetime64[ns]")
+
+
 def _clients(session: Session, settings: Settings, on: date) -> pd.DataFrame:
-    parties = _frame(
-        session.execute(
-            select(
-                Party.id, Party.party_no, Party.kind, Party.birth_on, Party.birthday_lunar, Party.onboarded_on,
-                Party.primary_rm_id, Party.industry_code,
-            ).where(Party.status != PartyStatus.CLOSED)
-        ),
+    parties = _query(
+        session,
+        "SELECT id, party_no, kind, birth_on, birthday_lunar, onboarded_on, primary_rm_id, industry_code "
+        "FROM parties WHERE status <> :closed",
+        {"closed": PartyStatus.CLOSED.value},
         ["party_id", "party_no", "kind", "birth_on", "birthday_lunar", "onboarded_on", "primary_rm_id", "industry_code"],
     )  # fmt: skip
-    parties["kind"] = parties["kind"].map(lambda k: getattr(k, "value", k))
-
     version_id = session.scalar(select(ProfileVersion.id).where(ProfileVersion.status == VERSION_CURRENT))
     profile_columns = ["party_id", "tier", "effective_risk", "aum", "attrition_score", "risk_drift", "questionnaire_valid_until"]  # fmt: skip
-    profiles = _frame(
-        session.execute(
-            select(
-                ClientProfile.party_id, ClientProfile.tier, ClientProfile.effective_risk, ClientProfile.aum_amount,
-                ClientProfile.attrition_score, ClientProfile.risk_drift, ClientProfile.questionnaire_valid_until,
-            ).where(ClientProfile.version_id == version_id)
-        )
-        if version_id is not None
-        else [],
+    profiles = _query(
+        session,
+        "SELECT party_id, tier, effective_risk, CAST(aum_amount AS DOUBLE PRECISION), "
+        "CAST(attrition_score AS DOUBLE PRECISION), risk_drift, questionnaire_valid_until "
+        "FROM client_profiles WHERE version_id = :version",
+        {"version": version_id if version_id is not None else -1},
         profile_columns,
     )  # fmt: skip
     out = parties.merge(profiles, on="party_id", how="left")
@@ -120,6 +134,7 @@ def _clients(session: Session, settings: Settings, on: date) -> pd.DataFrame:
     # fallback for clients without a profile: assets from holdings, tier from the thresholds
     held = out["held_amount"].fillna(0.0)
     out["aum"] = pd.to_numeric(out["aum"], errors="coerce").astype(float).fillna(held)
+    out["attrition_score"] = pd.to_numeric(out["attrition_score"], errors="coerce").astype(float)
     hnw, mass = float(settings.tier_hnw_min_amount), float(settings.tier_mass_min_amount)
     fallback_tier = (
         pd.Series("long_tail", index=out.index)
@@ -128,70 +143,59 @@ def _clients(session: Session, settings: Settings, on: date) -> pd.DataFrame:
     )
     out["tier"] = out["tier"].fillna(fallback_tier)
 
-    latest = _latest_questionnaires(session)
+    latest = _latest_questionnaires(session, version_id)
     out = out.merge(latest, on="party_id", how="left")
     out["effective_risk"] = out["effective_risk"].fillna(out["questionnaire_level"])
-    out["questionnaire_valid_until"] = out["questionnaire_valid_until"].fillna(out["latest_valid_until"])
-    out["risk_drift"] = out["risk_drift"].fillna(False).astype(bool)
-    out["birthday_lunar"] = out["birthday_lunar"].fillna(False).astype(bool)
-    for column in ("birth_on", "onboarded_on", "questionnaire_valid_until"):
-        out[column] = pd.to_datetime(out[column], errors="coerce").astype("datetime64[ns]")
+    out["questionnaire_valid_until"] = _dates(out["questionnaire_valid_until"]).fillna(
+        _dates(out["latest_valid_until"])
+    )
+    out["risk_drift"] = out["risk_drift"].astype("boolean").fillna(False).astype(bool)
+    out["birthday_lunar"] = out["birthday_lunar"].astype("boolean").fillna(False).astype(bool)
+    for column in ("birth_on", "onboarded_on"):
+        out[column] = _dates(out[column])
     drop = ["party_id", "held_amount", "questionnaire_level", "latest_valid_until"]
     return out.drop(columns=drop).sort_values("party_no", kind="stable").reset_index(drop=True)
 
 
 def _positions(session: Session) -> pd.DataFrame:
-    """Per party: held market value and the look-through share of each asset class."""
-    owner = (
-        select(AccountParty.account_id, AccountParty.party_id)
-        .where(AccountParty.role == AccountRole.OWNER)
-        .subquery()
+    """Per party: held market value and the look-through share of each asset class, in one pass over
+    the holdings (each product's exposure weights pivoted to one row first)."""
+    weights = ", ".join(
+        f"SUM(CASE WHEN asset_class = '{c}' THEN weight_pct ELSE 0 END) / 100 AS {c}" for c in ASSET_CLASSES
     )
-    held = _frame(
-        session.execute(
-            select(owner.c.party_id, func.sum(Holding.market_value_amount))
-            .select_from(Holding)
-            .join(owner, owner.c.account_id == Holding.account_id)
-            .group_by(owner.c.party_id)
-        ),
-        ["party_id", "held_amount"],
+    amounts = ", ".join(
+        f"CAST(SUM(h.market_value_amount * COALESCE(x.{c}, 0)) AS DOUBLE PRECISION)" for c in ASSET_CLASSES
     )
-    held["held_amount"] = pd.to_numeric(held["held_amount"]).astype(float)
-    by_class = _frame(
-        session.execute(
-            select(
-                owner.c.party_id, ProductExposure.asset_class,
-                func.sum(Holding.market_value_amount * ProductExposure.weight_pct / 100),
-            )
-            .select_from(Holding)
-            .join(owner, owner.c.account_id == Holding.account_id)
-            .join(ProductExposure, ProductExposure.product_id == Holding.product_id)
-            .group_by(owner.c.party_id, ProductExposure.asset_class)
-        ),
-        ["party_id", "asset_class", "amount"],
-    )  # fmt: skip
-    by_class["asset_class"] = by_class["asset_class"].map(lambda k: getattr(k, "value", k))
-    by_class["amount"] = pd.to_numeric(by_class["amount"]).astype(float)
-    shares = by_class.pivot_table(
-        index="party_id", columns="asset_class", values="amount", aggfunc="sum", fill_value=0.0
+    out = _query(
+        session,
+        f"WITH x AS (SELECT product_id, {weights} FROM product_exposures GROUP BY product_id) "
+        f"SELECT o.party_id, CAST(SUM(h.market_value_amount) AS DOUBLE PRECISION), {amounts} "
+        "FROM holdings h JOIN account_parties o ON o.account_id = h.account_id AND o.role = :owner "
+        "LEFT JOIN x ON x.product_id = h.product_id GROUP BY o.party_id",
+        {"owner": AccountRole.OWNER.value},
+        ["party_id", "held_amount", *(f"{c}_share" for c in ASSET_CLASSES)],
     )
-    shares = shares.reindex(columns=list(ASSET_CLASSES), fill_value=0.0)
-    shares.columns = [f"{c}_share" for c in shares.columns]
-    out = held.merge(shares.reset_index(), on="party_id", how="left")
-    total = out["held_amount"].where(out["held_amount"] > 0)
-    for column in shares.columns:
-        out[column] = (out[column] / total).fillna(0.0)
+    total = out["held_amount"].astype(float).where(out["held_amount"] > 0)
+    for c in ASSET_CLASSES:
+        out[f"{c}_share"] = (out[f"{c}_share"].astype(float) / total).fillna(0.0)
+    out["held_amount"] = out["held_amount"].astype(float)
     return out
 
 
-def _latest_questionnaires(session: Session) -> pd.DataFrame:
-    rows = _frame(
-        session.execute(select(RiskAssessment.party_id, RiskAssessment.level, RiskAssessment.taken_on, RiskAssessment.valid_until)),
-        ["party_id", "questionnaire_level", "taken_on", "latest_valid_until"],
-    )  # fmt: skip
-    rows["questionnaire_level"] = rows["questionnaire_level"].map(lambda k: getattr(k, "value", k))
-    rows = rows.sort_values(["party_id", "taken_on"], kind="stable").drop_duplicates("party_id", keep="last")
-    return rows.drop(columns=["taken_on"])
+def _latest_questionnaires(session: Session, version_id: int | None) -> pd.DataFrame:
+    """The latest questionnaire of each client whose current profile lacks its risk level or expiry
+    (all clients before the first batch run): level and valid-until date."""
+    return _query(
+        session,
+        "SELECT party_id, level, valid_until FROM ("
+        " SELECT r.party_id, r.level, r.valid_until,"
+        "  ROW_NUMBER() OVER (PARTITION BY r.party_id ORDER BY r.taken_on DESC, r.id DESC) AS n"
+        " FROM risk_assessments r LEFT JOIN client_profiles p ON p.party_id = r.party_id AND p.version_id = :version"
+        " WHERE p.party_id IS NULL OR p.effective_risk IS NULL OR p.questionnaire_valid_until IS NULL"
+        ") latest WHERE n = 1",
+        {"version": version_id if version_id is not None else -1},
+        ["party_id", "questionnaire_level", "latest_valid_until"],
+    )
 
 
 def _maturities(session: Session, on: date) -> pd.DataFrame:
@@ -278,15 +282,24 @@ def _lake_frames(
     con = connect(settings)
     try:
         local_day = "CAST(timezone(?, booked_at) AS DATE)"
+        # first salaries in the window: the window's salary credits of clients with none before it
+        # (a semi and an anti join: no sort of every salary the lake holds)
         first_salaries = con.execute(
             f"""
+            WITH recent AS (
+                SELECT party_no, booked_at, txn_id, amount FROM transactions
+                WHERE kind = 'salary_credit' AND booked_at >= ? AND booked_at < ?
+            ), earlier AS (
+                SELECT DISTINCT t.party_no FROM transactions t SEMI JOIN recent r ON r.party_no = t.party_no
+                WHERE t.kind = 'salary_credit' AND t.booked_at < ?
+            )
             SELECT party_no, credited_on, amount FROM (
                 SELECT party_no, {local_day} AS credited_on, CAST(amount AS DOUBLE) AS amount,
                        row_number() OVER (PARTITION BY party_no ORDER BY booked_at, txn_id) AS n
-                FROM transactions WHERE kind = 'salary_credit' AND booked_at < ?
-            ) WHERE n = 1 AND credited_on >= ? ORDER BY party_no
+                FROM recent ANTI JOIN earlier USING (party_no)
+            ) WHERE n = 1 ORDER BY party_no
             """,
-            [tz, end, since],
+            [start, end, start, tz],
         ).df()
         kinds = ", ".join(f"'{k}'" for k in (*INFLOW_KINDS, *OUTFLOW_KINDS))
         flows = con.execute(

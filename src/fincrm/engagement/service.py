@@ -185,7 +185,8 @@ def apply_hits(
     parties: dict[str, Any] = {}  # party_no -> row with the columns a task or a message needs
     for part in _chunks(sorted(wanted)):
         parties.update(
-            (p.party_no, p) for p in session.execute(select(*PARTY_COLUMNS).where(Party.party_no.in_(part)))
+            (p.party_no, p)
+            for p in session.connection().execute(select(*PARTY_COLUMNS).where(Party.party_no.in_(part)))
         )
     rm_names = dict(session.execute(select(User.id, User.display_name)).all())
     planned = [
@@ -241,10 +242,11 @@ def apply_hits(
             "reason_en": hit.reason_en, "evidence": json.dumps(evidence, ensure_ascii=False, default=str),
             "priority": rule.priority, "created_at": now, "due_at": now + timedelta(minutes=minutes), "status": OPEN,
         })  # fmt: skip
+    # Core inserts on the session's connection (same transaction): no ORM bookkeeping per row
     for part in _chunks(task_rows, 1_000):
-        session.execute(insert(Task), part)
+        session.connection().execute(insert(Task.__table__), part)
     for part in _chunks(message_rows, 1_000):
-        session.execute(insert(OutboxMessage), part)
+        session.connection().execute(insert(OutboxMessage.__table__), part)
     out.tasks = len(task_rows)
     return out
 

@@ -108,3 +108,37 @@ class TestDefaultRulesOnTheDemo:
         hits = due_frame([loose], profiled, AS_OF)
         heavy = profiled.clients.loc[profiled.clients["equity_share"] >= 0.4, "party_no"]
         assert sorted(hits["party_no"]) == sorted(heavy)
+
+
+class TestFirstSalaries:
+    def test_first_salaries_of_the_window_match_a_pandas_reading_of_the_lake(
+        self,
+        demo: Demo,
+        settings: Settings,  # noqa: F811
+    ) -> None:
+        from fincrm.lake.analytics import connect
+
+        con = connect(settings)
+        try:
+            salaries = con.execute(
+                "SELECT party_no, booked_at, txn_id, CAST(amount AS DOUBLE) AS amount FROM transactions "
+                "WHERE kind = 'salary_credit'"
+            ).df()
+        finally:
+            con.close()
+        salaries["day"] = (
+            pd.to_datetime(salaries["booked_at"], utc=True).dt.tz_convert(settings.timezone).dt.date
+        )
+        firsts = salaries.sort_values(["party_no", "booked_at", "txn_id"]).drop_duplicates("party_no")
+        # a day whose 35-day window holds some first salaries but not all (earlier ones must be left out)
+        on = sorted(firsts["day"])[len(firsts) // 2]
+        since = on - timedelta(days=34)
+        expected = firsts[(firsts["day"] >= since) & (firsts["day"] <= on)]
+        assert 0 < len(expected) < len(firsts)
+        found = load_book_facts(demo.session, settings, on).first_salaries
+        assert found["party_no"].tolist() == sorted(expected["party_no"])
+        by_party = expected.set_index("party_no")
+        assert [d.date() for d in found["credited_on"]] == [by_party.loc[p, "day"] for p in found["party_no"]]
+        assert found["amount"].tolist() == pytest.approx(
+            [by_party.loc[p, "amount"] for p in found["party_no"]]
+        )

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from fincrm.engagement import scan as scan_module
 from fincrm.engagement.scan import (
     DEFAULT_FORBIDDEN,
     DEFAULT_POLICY,
@@ -204,3 +208,42 @@ class TestPolicy:
         path.write_text("- 保本\n", encoding="utf-8")
         with pytest.raises(InputError, match="1 problem"):
             load_policy(path)
+
+
+def _fold_char_by_char(text: str) -> tuple[str, list[int]]:
+    """The definition of folding, one character at a time (the fast path must agree with it)."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch).casefold().translate(scan_module._APOSTROPHES):
+            chars.append(c)
+            origin.append(i)
+    return "".join(chars), origin
+
+
+# Characters that fold in every way: full-width forms, ligatures, combining marks, sharp s (folds
+# to two letters), curly apostrophes, CJK, separators and the phrases' own characters.
+FOLDING = "保本收益稳赚零风险不aAＡ１%％ﬁßİΣσς\u0301é\u2019 -·\u200bRISKrisk保證"
+
+
+class TestFastPaths:
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet=FOLDING, max_size=40))
+    def test_folding_agrees_with_the_character_by_character_definition(self, text):
+        assert scan_module._fold(text) == _fold_char_by_char(text)
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.lists(
+            st.sampled_from([*scan_module.DEFAULT_FORBIDDEN, "不", "您好", " ", "理财非存款", "认购", "a"]),
+            max_size=8,
+        )
+    )
+    def test_the_one_pass_filter_never_hides_a_finding(self, parts):
+        text = "".join(parts)
+        folded, origin = scan_module._fold(text)
+        policy = scan_module.DEFAULT_POLICY
+        found = scan_module._forbidden(text, folded, origin, policy)
+        by_phrase = [p for p in policy.forbidden if scan_module._find(folded, p)]
+        assert bool(by_phrase) == scan_module._any(folded, policy.forbidden)
+        assert not found or by_phrase
