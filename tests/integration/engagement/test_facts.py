@@ -113,8 +113,8 @@ class TestDefaultRulesOnTheDemo:
 class TestFirstSalaries:
     def test_first_salaries_of_the_window_match_a_pandas_reading_of_the_lake(
         self,
-        demo: Demo,
-        settings: Settings,  # noqa: F811
+        demo: Demo,  # noqa: F811 - the re-imported fixture
+        settings: Settings,
     ) -> None:
         from fincrm.lake.analytics import connect
 
