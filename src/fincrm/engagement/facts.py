@@ -15,6 +15,7 @@ of the client's invested assets by look-through asset class.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,15 +23,14 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fincrm.clients.domain import AccountRole, PartyKind, PartyStatus, RelationshipKind
-from fincrm.clients.models import AccountParty, Holding, LifeEvent, Party, PartyRelationship
+from fincrm.clients.domain import AccountRole, PartyKind, PartyStatus
+from fincrm.clients.models import LifeEvent, Party
 from fincrm.clients.profile_models import VERSION_CURRENT, ClientSignal, ProfileVersion
 from fincrm.config import Settings
 from fincrm.core.clock import start_of_day_utc
 from fincrm.engagement.evaluate import BookFacts
 from fincrm.engagement.rules import ASSET_CLASSES, KEY_PERSON_KINDS
 from fincrm.lake.analytics import connect
-from fincrm.products.models import Product
 
 LOOKBACK_DAYS = 35  # events (salaries, flows, signals, policy) older than this are not loaded
 MATURITY_HORIZON_DAYS = 370  # maturities up to this many days ahead
@@ -69,17 +69,25 @@ def load_book_facts(
     BookFacts
     """
     since = on - timedelta(days=lookback_days - 1)
-    clients = _clients(session, settings, on)
-    lake = _lake_frames(settings, on, since, min_flow_amount)
+    # The lake (DuckDB, its own threads) is read while the store is: both release the GIL.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lake_read = pool.submit(_lake_frames, settings, on, since, min_flow_amount)
+        clients = _clients(session, settings, on)
+        maturities, signals, relationships = (
+            _maturities(session, on),
+            _signals(session, settings, on, since),
+            _relationships(session),
+        )
+        lake = lake_read.result()
     return BookFacts(
         clients=clients,
         first_salaries=lake["first_salaries"],
-        maturities=_maturities(session, on),
+        maturities=maturities,
         flows=lake["flows"],
-        signals=_signals(session, settings, on, since),
+        signals=signals,
         prices=lake["prices"],
         policy_events=lake["policy_events"],
-        relationships=_relationships(session),
+        relationships=relationships,
     )
 
 
@@ -95,6 +103,8 @@ def _query(session: Session, sql: str, params: dict[str, Any], columns: list[str
     connection = session.connection()
     if connection.dialect.paramstyle in ("pyformat", "format"):
         sql = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+    if connection.dialect.name == "sqlite":  # dates are stored as ISO text there
+        params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.execute(sql, params)
@@ -199,28 +209,16 @@ def _latest_questionnaires(session: Session, version_id: int | None) -> pd.DataF
 
 
 def _maturities(session: Session, on: date) -> pd.DataFrame:
-    owner = (
-        select(AccountParty.account_id, AccountParty.party_id)
-        .where(AccountParty.role == AccountRole.OWNER)
-        .subquery()
-    )
-    rows = _frame(
-        session.execute(
-            select(Party.party_no, Product.code, Product.matures_on)
-            .select_from(Holding)
-            .join(owner, owner.c.account_id == Holding.account_id)
-            .join(Party, Party.id == owner.c.party_id)
-            .join(Product, Product.id == Holding.product_id)
-            .where(
-                Holding.units > 0,
-                Product.matures_on >= on,
-                Product.matures_on <= on + timedelta(days=MATURITY_HORIZON_DAYS),
-            )
-            .distinct()
-        ),
+    rows = _query(
+        session,
+        "SELECT DISTINCT p.party_no, pr.code, pr.matures_on FROM holdings h "
+        "JOIN account_parties o ON o.account_id = h.account_id AND o.role = :owner "
+        "JOIN parties p ON p.id = o.party_id JOIN products pr ON pr.id = h.product_id "
+        "WHERE h.units > 0 AND pr.matures_on >= :first AND pr.matures_on <= :last",
+        {"owner": AccountRole.OWNER.value, "first": on, "last": on + timedelta(days=MATURITY_HORIZON_DAYS)},
         ["party_no", "product_code", "matures_on"],
-    )  # fmt: skip
-    rows["matures_on"] = pd.to_datetime(rows["matures_on"]).astype("datetime64[ns]")
+    )
+    rows["matures_on"] = _dates(rows["matures_on"])
     return rows
 
 
@@ -255,23 +253,15 @@ def _signals(session: Session, settings: Settings, on: date, since: date) -> pd.
 
 
 def _relationships(session: Session) -> pd.DataFrame:
-    company = Party.__table__.alias("company")
-    person = Party.__table__.alias("person")
-    rows = _frame(
-        session.execute(
-            select(company.c.party_no, person.c.party_no, PartyRelationship.kind)
-            .select_from(PartyRelationship)
-            .join(company, company.c.id == PartyRelationship.from_party_id)
-            .join(person, person.c.id == PartyRelationship.to_party_id)
-            .where(
-                PartyRelationship.kind.in_([RelationshipKind(k) for k in KEY_PERSON_KINDS]),
-                company.c.kind == PartyKind.CORPORATE,
-            )
-        ),
+    kinds = ", ".join(f":k{i}" for i in range(len(KEY_PERSON_KINDS)))
+    return _query(
+        session,
+        "SELECT c.party_no, k.party_no, r.kind FROM party_relationships r "
+        "JOIN parties c ON c.id = r.from_party_id JOIN parties k ON k.id = r.to_party_id "
+        f"WHERE r.kind IN ({kinds}) AND c.kind = :corporate",
+        {"corporate": PartyKind.CORPORATE.value, **{f"k{i}": k for i, k in enumerate(KEY_PERSON_KINDS)}},
         ["company_party_no", "person_party_no", "kind"],
-    )  # fmt: skip
-    rows["kind"] = rows["kind"].map(lambda k: getattr(k, "value", k))
-    return rows
+    )
 
 
 def _lake_frames(

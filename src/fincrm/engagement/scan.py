@@ -168,20 +168,36 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2032": "'", "`": 
 _POLICY_KEYS = ("forbidden", "risk_statement_markers", "promotion_markers", "include_defaults")
 
 
+class _FoldTable(dict):
+    """Each character's folded form (NFKC, case folding, apostrophes), computed once per character
+    and looked up by ``str.translate`` in C: the same per-character folding as the definition in
+    ``_fold``, without a Python loop over the text."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) > 200_000:  # bounded: an adversarial text cannot grow it without end
+            self.clear()
+        folded = unicodedata.normalize("NFKC", chr(code)).casefold().translate(_APOSTROPHES)
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
 def _fold(text: str) -> tuple[str, list[int]]:
-    """The folded text and, for each of its characters, the index of the original character."""
-    if unicodedata.is_normalized("NFKC", text):
-        # Every character of an NFKC-normalised text is its own NFKC form, so folding is case
-        # folding alone; when that keeps the length, each character folded to exactly one (case
-        # folding never shrinks one), and positions map one to one. Most texts take this path,
-        # which is C code instead of a Python loop per character.
-        folded = text.casefold().translate(_APOSTROPHES)
-        if len(folded) == len(text):
-            return folded, list(range(len(text)))
+    """The folded text and, for each of its characters, the index of the original character.
+
+    Folding is per character: NFKC, then case folding, then curly apostrophes to ``'``. No
+    character folds to nothing, so when the folded text is as long as the original, every
+    character folded to exactly one and positions map one to one (the common case).
+    """
+    folded = text.translate(_FOLD)
+    if len(folded) == len(text):
+        return folded, list(range(len(text)))
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKC", ch).casefold().translate(_APOSTROPHES):
+        for c in _FOLD[ord(ch)]:
             chars.append(c)
             origin.append(i)
     return "".join(chars), origin

@@ -223,7 +223,7 @@ def _fold_char_by_char(text: str) -> tuple[str, list[int]]:
 
 # Characters that fold in every way: full-width forms, ligatures, combining marks, sharp s (folds
 # to two letters), curly apostrophes, CJK, separators and the phrases' own characters.
-FOLDING = "保本收益稳赚零风险不aAＡ１%％ﬁßİΣσς\u0301é\u2019 -·\u200bRISKrisk保證"
+FOLDING = "，：（）。保本收益稳赚零风险不aAＡ１%％ﬁßİΣσς\u0301é\u2019 -·\u200bRISKrisk保證"
 
 
 class TestFastPaths:
