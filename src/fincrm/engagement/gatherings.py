@@ -38,7 +38,7 @@ from fincrm.engagement import gatherings_domain as gd
 from fincrm.engagement.gatherings_models import ClientEvent, EventInvitation
 from fincrm.engagement.models import OPEN as TASK_OPEN
 from fincrm.engagement.models import Task
-from fincrm.engagement.tasks import MAX_ID, insert_task
+from fincrm.engagement.tasks import MAX_ID, insert_task_rows
 from fincrm.errors import Conflict, FieldError, InputError, NotFound, PermissionDenied
 
 ORGANISERS = (Role.RM, Role.TEAM_LEAD)  # who creates events and invites clients
@@ -229,12 +229,13 @@ def make_gap_tasks(session: Session, principal: Principal | None, *, now: dateti
         made_before.update(session.scalars(
             select(Task.idempotency_key).where(Task.idempotency_key.in_(keys[start:start + CHUNK]))
         ))  # fmt: skip
-    parties = {}
+    party_ids: dict[str, int] = {}
     nos = sorted({r.party_no for r, _ in wanted})
     for start in range(0, len(nos), CHUNK):
-        parties.update((p.party_no, p) for p in session.scalars(
-            select(Party).where(Party.party_no.in_(nos[start:start + CHUNK]))))  # fmt: skip
+        party_ids.update(session.execute(
+            select(Party.party_no, Party.id).where(Party.party_no.in_(nos[start:start + CHUNK]))).all())  # fmt: skip
     made = already = unassigned = 0
+    task_rows: list[dict[str, Any]] = []
     for (r, layer), key in zip(wanted, keys, strict=True):
         if r.rm_id is None:
             unassigned += 1
@@ -254,13 +255,15 @@ def make_gap_tasks(session: Session, principal: Principal | None, *, now: dateti
                      f"{label_zh}超过 {cov.threshold_days} 天未联系")  # fmt: skip
         reason_en = (f"no {label_en} on record" if cov.missing else
                      f"{label_en} not contacted for more than {cov.threshold_days} days")  # fmt: skip
-        task = insert_task(
-            session, party=parties[r.party_no], assignee_id=r.rm_id, rule_key=gd.GAP_RULE_KEY, idempotency_key=key,
-            title_zh=title_zh, title_en=title_en, due_at=now + timedelta(days=gd.GAP_TASK_DUE_DAYS),
-            priority=gd.GAP_PRIORITY[layer], now=now, reason_zh=reason_zh, reason_en=reason_en, evidence=evidence,
-        )  # fmt: skip
-        made += task is not None
-        already += task is None
+        made_before.add(key)
+        task_rows.append({
+            "idempotency_key": key, "party_id": party_ids[r.party_no], "assignee_id": r.rm_id,
+            "rule_key": gd.GAP_RULE_KEY, "event_id": None, "title_zh": title_zh[:300], "title_en": title_en[:300],
+            "reason_zh": reason_zh, "reason_en": reason_en,
+            "evidence": json.dumps(evidence, ensure_ascii=False, default=str), "priority": gd.GAP_PRIORITY[layer],
+            "created_at": now, "due_at": now + timedelta(days=gd.GAP_TASK_DUE_DAYS), "status": TASK_OPEN,
+        })  # fmt: skip
+    made = insert_task_rows(session, task_rows)
     result = GapTasks(len(rows), len(wanted), made, already, unassigned)
     audit.append(session, principal, "coverage.gap_tasks", at=now, actor=None if principal else "system",
                  detail=f"{gd.iso_week(on)}: {result.companies} companies, {result.gaps} gaps, {made} tasks made, "

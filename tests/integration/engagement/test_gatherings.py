@@ -156,6 +156,7 @@ class TestGapTasks:
         made = list(s.scalars(select(Task).where(Task.rule_key == gd.GAP_RULE_KEY,
                                                  Task.idempotency_key.like(f"%:{week}"))))  # fmt: skip
         assert made and all(t.assignee_id == org["rm"].user_id for t in made)
+        assert first.companies == len(org["companies"]) and len(made) == first.made
         again = gatherings.make_gap_tasks(s, org["rm"], now=NOW + timedelta(hours=5), tz=TZ)
         assert again.made == 0 and again.already == first.made + first.already
         nightly = gatherings.make_gap_tasks(s, None, now=NOW + timedelta(hours=6), tz=TZ)  # the daily run
