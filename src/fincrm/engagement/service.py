@@ -188,7 +188,8 @@ def apply_hits(
             (p.party_no, p)
             for p in session.connection().execute(select(*PARTY_COLUMNS).where(Party.party_no.in_(part)))
         )
-    rm_names = dict(session.execute(select(User.id, User.display_name)).all())
+    rm_ids = {p.primary_rm_id for p in parties.values() if p.primary_rm_id is not None}
+    rm_names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(rm_ids))).all())
     planned = [
         (hit, rule, action, f"{hit.idempotency_key}#{index}")
         for hit in hits if (rule := by_key.get(hit.rule_key)) is not None
@@ -204,9 +205,10 @@ def apply_hits(
     out.skipped += sum(1 for h in hits if h.rule_key not in by_key)
     task_rows: list[dict[str, Any]] = []
     message_rows: list[dict[str, Any]] = []
+    messages = [h for h, _, a, _ in planned if a.kind == "message" and h.party_no in parties]
     recipients = _recipients(
-        session, settings,
-        {parties[h.party_no].id for h, _, a, _ in planned if a.kind == "message" and h.party_no in parties}, now,
+        session, settings, {parties[h.party_no].id for h in messages}, now,
+        with_products=any("products" in h.evidence for h in messages),
     )  # fmt: skip
     for hit, rule, action, key in planned:
         party = parties.get(hit.party_no)
@@ -292,7 +294,14 @@ class _Recipients:
         )  # fmt: skip
 
 
-def _recipients(session: Session, settings: Settings, party_ids: Iterable[int], now: datetime) -> _Recipients:
+def _recipients(
+    session: Session,
+    settings: Settings,
+    party_ids: Iterable[int],
+    now: datetime,
+    *,
+    with_products: bool = True,
+) -> _Recipients:
     ids = sorted(set(party_ids))
     version = session.scalar(select(ProfileVersion.id).where(ProfileVersion.status == VERSION_CURRENT))
     tiers: dict[int, str | None] = {}
@@ -318,10 +327,14 @@ def _recipients(session: Session, settings: Settings, party_ids: Iterable[int], 
             )
         ):  # fmt: skip
             sent.setdefault(party_id, []).append(at)
-    names = {
-        code: (zh, en)
-        for code, zh, en in session.execute(select(Product.code, Product.name, Product.name_en))
-    }
+    names = (
+        {
+            code: (zh, en)
+            for code, zh, en in session.execute(select(Product.code, Product.name, Product.name_en))
+        }
+        if with_products
+        else {}
+    )
     return _Recipients(tiers, consents, sent, names, _policy(settings), _scan_policy(settings))
 
 
@@ -539,9 +552,7 @@ def ingest_event(
         evaluate.Event(kind, party_no, occurred_at, payload), _client_row(session, party),
         now.astimezone(tz).date(), tz=tz,
     )  # fmt: skip
-    applied = apply_hits(
-        session, settings, rules_in_force(session, settings), hits, now=now, event_id=event.id
-    )
+    applied = apply_hits(session, settings, in_force, hits, now=now, event_id=event.id)
     event.hits = len(hits)
     audit.append(session, principal, "event.ingest", at=now, party_id=party.id,
                  detail=f"event {event.id} {kind} ({key}): {len(hits)} hits, {applied.tasks} tasks, "
