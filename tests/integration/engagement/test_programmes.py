@@ -339,6 +339,7 @@ class TestDemo:
         s = org["s"]
         s.execute(PartnerReferral.__table__.delete())
         s.execute(BenefitRedemption.__table__.delete())
+        s.expunge_all()  # the deleted rows' objects must not meet their reused ids (SQLite) in the identity map
         added = programmes.seed_demo(s, SETTINGS, now=NOW)
         assert added > 0
         assert s.scalar(select(func.count()).select_from(BenefitRedemption)) > 0
