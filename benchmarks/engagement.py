@@ -85,8 +85,10 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def settings_for(store: Path) -> Settings:
-    return Settings(_env_file=None, database_url=f"sqlite:///{store / 'fincrm.db'}", lake_path=store / "lake")
+def settings_for(store: Path, database_url: str | None = None) -> Settings:
+    """The store folder's SQLite database and lake, or ``database_url`` (PostgreSQL) with the lake."""
+    url = database_url or f"sqlite:///{store / 'fincrm.db'}"
+    return Settings(_env_file=None, database_url=url, lake_path=store / "lake")
 
 
 # --- daily -------------------------------------------------------------------------------------
@@ -251,10 +253,10 @@ def event_plan(party_nos: list[str], count: int, seed: int, prefix: str) -> list
     return plan
 
 
-def start_server(copy: Path, port: int, workers: int, log: Path) -> subprocess.Popen:
+def start_server(settings: Settings, port: int, workers: int, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FINCRM_")}
-    env.update(FINCRM_ENV="local", FINCRM_DATABASE_URL=f"sqlite:///{copy / 'fincrm.db'}",
-               FINCRM_LAKE_PATH=str(copy / "lake"))  # fmt: skip
+    env.update(FINCRM_ENV="local", FINCRM_DATABASE_URL=settings.database_url,
+               FINCRM_LAKE_PATH=str(settings.lake_path))  # fmt: skip
     cmd = [sys.executable, "-m", "uvicorn", "fincrm.web.app:app_from_environment", "--factory",
            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
            "--no-access-log"]  # fmt: skip
@@ -277,7 +279,10 @@ CONNECTIONS = 64  # keep-alive connections of the load generator
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    status = int((await reader.readline()).split()[1])
+    line = await reader.readline()
+    if not line:
+        raise ConnectionError("the server closed the connection")
+    status = int(line.split()[1])
     length = 0
     while (line := await reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.partition(b":")
@@ -369,7 +374,7 @@ def count_store(settings: Settings, prefix: str) -> dict[str, int]:
             "task_keys_twice": q(
                 "SELECT count(*) FROM (SELECT t.idempotency_key FROM tasks t JOIN engagement_events e "
                 "ON e.id = t.event_id WHERE e.idempotency_key LIKE :p GROUP BY t.idempotency_key "
-                "HAVING count(*) > 1)"
+                "HAVING count(*) > 1) AS twice"
             ),
             "hits": q("SELECT coalesce(sum(hits), 0) FROM engagement_events WHERE idempotency_key LIKE :p"),
         }
@@ -409,7 +414,9 @@ def reference_ingest(settings: Settings, plan: list[Posted], profile: bool) -> t
 
 
 def run_events(args: argparse.Namespace) -> None:
-    with unit_of_work(session_factory(engine_from_settings(settings_for(args.store)))) as session:
+    with unit_of_work(
+        session_factory(engine_from_settings(settings_for(args.store, args.database_url)))
+    ) as session:
         party_nos = list(session.scalars(select(Party.party_no).order_by(Party.party_no)))
     count = int(args.rate * args.seconds)
     prefix = f"bench{int(time.time())}"
@@ -417,12 +424,16 @@ def run_events(args: argparse.Namespace) -> None:
     unique = {p.key for p in plan}
     tmp = Path(tempfile.mkdtemp(prefix="fincrm-engagement-"))
     try:
-        copy = copy_store(args.store, tmp / "http")
-        settings = settings_for(copy)
+        if (
+            args.database_url
+        ):  # PostgreSQL: the database itself; the counts are scoped by the run's key prefix
+            settings = settings_for(args.store, args.database_url)
+        else:
+            settings = settings_for(copy_store(args.store, tmp / "http"))
         secret = issue_token(settings)
         port = free_port()
         log = tmp / "uvicorn.log"
-        server = start_server(copy, port, args.workers, log)
+        server = start_server(settings, port, args.workers, log)
         try:
             wall = asyncio.run(drive(f"http://127.0.0.1:{port}", secret, plan, args.rate))
         finally:
@@ -432,8 +443,10 @@ def run_events(args: argparse.Namespace) -> None:
 
         ref_plan = event_plan(party_nos, args.reference_events, args.seed + 1, f"ref{prefix}")
         ref_plan = [p for p in ref_plan if not p.replay]
-        ref_copy = copy_store(args.store, tmp / "reference")
-        ref_wall, ref_lat, profile = reference_ingest(settings_for(ref_copy), ref_plan, args.profile)
+        ref_settings = (
+            settings if args.database_url else settings_for(copy_store(args.store, tmp / "reference"))
+        )
+        ref_wall, ref_lat, profile = reference_ingest(ref_settings, ref_plan, args.profile)
 
         statuses = Counter(p.status for p in plan)
         ok = [p for p in plan if isinstance(p.status, int) and p.status < 300]
@@ -448,8 +461,9 @@ def run_events(args: argparse.Namespace) -> None:
         duplicates = counted["events"] - counted["distinct_keys"] + counted["task_keys_twice"]
         p99 = pct(lat, 0.99)
         achieved = len(plan) / wall
+        where = "PostgreSQL" if args.database_url else f"{args.store} (copied)"
         print(
-            f"{len(party_nos):,} clients in {args.store} (copied), uvicorn --workers {args.workers}, "
+            f"{len(party_nos):,} clients in {where}, uvicorn --workers {args.workers}, "
             f"{args.rate:g}/s for {args.seconds:g} s; server log {log}"
         )
         print()
@@ -508,6 +522,10 @@ def main() -> None:
     events.add_argument("--rate", type=float, default=200.0, help="posts per second")
     events.add_argument("--seconds", type=float, default=300.0)
     events.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    events.add_argument(
+        "--database-url",
+        help="serve a PostgreSQL store (e.g. `fincrm demo` into it; --store gives its lake) in place of a copy",
+    )
     events.add_argument("--reference-events", type=int, default=2000)
     events.add_argument("--seed", type=int, default=7)
     events.add_argument("--profile", action="store_true", help="cProfile the in-process reference")

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fincrm.access import audit
@@ -543,8 +544,15 @@ def ingest_event(
         raise NotFound(f"no client with client number {party_no!r}")
     event = EngagementEvent(idempotency_key=key, kind=kind, party_id=party.id, occurred_at=occurred_at,
                             received_at=now, payload=json.dumps(payload, ensure_ascii=False, default=str))  # fmt: skip
-    session.add(event)
-    session.flush()
+    try:
+        # A replay racing the first post (two workers, PostgreSQL) passes the check above in both
+        # transactions; the unique key stops the second, which then answers ``duplicate``.
+        with session.begin_nested():
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        first = session.scalars(select(EngagementEvent).where(EngagementEvent.idempotency_key == key)).one()
+        return Ingested(first.id, True, Applied())
     tz = ZoneInfo(settings.timezone)
     in_force = rules_in_force(session, settings)
     hits = evaluate.hits_for_event(
