@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -246,12 +246,28 @@ def apply_hits(
             "priority": rule.priority, "created_at": now, "due_at": now + timedelta(minutes=minutes), "status": OPEN,
         })  # fmt: skip
     # Core inserts on the session's connection (same transaction): no ORM bookkeeping per row
+    # A concurrent transaction (another event of the same client, on a second worker) may make the
+    # same key between the check above and these inserts: the key's row is then left to it.
+    made = 0
     for part in _chunks(task_rows, 1_000):
-        session.connection().execute(insert(Task.__table__), part)
+        made += _insert_new(session, Task, part)
     for part in _chunks(message_rows, 1_000):
-        session.connection().execute(insert(OutboxMessage.__table__), part)
-    out.tasks = len(task_rows)
+        _insert_new(session, OutboxMessage, part)
+    out.tasks = made
     return out
+
+
+def _insert_new(session: Session, model: Any, rows: list[dict[str, Any]]) -> int:
+    """Insert rows whose idempotency key is not taken yet (INSERT ... ON CONFLICT DO NOTHING on
+    SQLite and PostgreSQL); returns how many were inserted."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(model.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    result = connection.execute(statement, rows)
+    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
 
 
 def _titles(action: rules.Action) -> tuple[str, str]:
