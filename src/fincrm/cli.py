@@ -289,6 +289,7 @@ def demo(
     _print_summary(c)
     out.print(f"planted stories (ground truth for analytics): {answers}")
     engaged = run_guarded(lambda: _engagement_today(c, as_of))
+    run_guarded(lambda: _cases_and_team_demo(c, as_of))
     out.print(
         f"engagement rules for {as_of}: {engaged.tasks:,} tasks on the RMs' days, {engaged.messages:,} messages "
         f"in the outbox ({engaged.held:,} held, {engaged.suppressed:,} suppressed)",
@@ -321,6 +322,23 @@ def _engagement_today(c: Context, as_of: date) -> Any:
     )
     with unit_of_work(c.sessions) as session:
         return daily.run_day(session, c.settings, on=as_of, now=now).applied
+
+
+def _cases_and_team_demo(c: Context, as_of: date) -> None:
+    """The demo's cases and team readiness: complaints, a crisis, testimonials, the SPIN library,
+    drills (each part idempotent, each in its own transaction)."""
+    from datetime import UTC, datetime, time
+
+    from fincrm.db.uow import unit_of_work
+
+    now = datetime.combine(as_of, time(1, 0), UTC)
+    # >>> complaints-cases (helper A)
+    # <<< complaints-cases (helper A)
+    # >>> crisis-drills (helper B)
+    # <<< crisis-drills (helper B)
+    # >>> testimonials-precall (helper C)
+    # <<< testimonials-precall (helper C)
+    del now, unit_of_work  # each part above opens its own unit of work with them
 
 
 def _birthday_reports(c: Context, as_of: date) -> tuple[int, int]:
@@ -1559,3 +1577,11 @@ def engagement_benefits_usage(
             highlight=False,
             soft_wrap=True,
         )
+
+
+# >>> complaints-cases (helper A)
+# <<< complaints-cases (helper A)
+# >>> crisis-drills (helper B)
+# <<< crisis-drills (helper B)
+# >>> testimonials-precall (helper C)
+# <<< testimonials-precall (helper C)

@@ -7,17 +7,30 @@ from fincrm.access import models as access_models
 from fincrm.clients import models as clients_models
 from fincrm.clients import profile_models
 from fincrm.db.base import Base
-from fincrm.engagement import community_models, gatherings_models, programmes_models
+from fincrm.engagement import community_models, gatherings_models, holds, programmes_models
 from fincrm.engagement import models as engagement_models
 from fincrm.intelligence import models as intelligence_models
 from fincrm.portfolio import models as portfolio_models
 from fincrm.products import models as products_models
 from fincrm.reports import models as reports_models
 
+# >>> complaints-cases (helper A)
+# <<< complaints-cases (helper A)
+# >>> crisis-drills (helper B)
+# <<< crisis-drills (helper B)
+# >>> testimonials-precall (helper C)
+# <<< testimonials-precall (helper C)
+
 metadata = Base.metadata
 
 __all__ = [
-    "access_models", "clients_models", "community_models", "engagement_models", "gatherings_models",
+    "access_models", "clients_models", "community_models", "engagement_models", "gatherings_models", "holds",
     "intelligence_models", "metadata", "portfolio_models", "products_models", "profile_models", "programmes_models",
     "reports_models",
+    # >>> complaints-cases (helper A)
+    # <<< complaints-cases (helper A)
+    # >>> crisis-drills (helper B)
+    # <<< crisis-drills (helper B)
+    # >>> testimonials-precall (helper C)
+    # <<< testimonials-precall (helper C)
 ]  # fmt: skip

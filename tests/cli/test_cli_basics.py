@@ -25,14 +25,14 @@ class TestStoreLifecycle:
     def test_init_then_downgrade_then_upgrade(self, cli_env) -> None:
         first = invoke("init")
         assert first.exit_code == 0, first.output
-        assert "store ready at revision 0009" in first.output
+        assert "store ready at revision 0012" in first.output
         again = invoke("init")  # idempotent
         assert again.exit_code == 0
         down = invoke("db", "downgrade")
-        assert down.exit_code == 0 and "at revision 0008" in down.output
+        assert down.exit_code == 0 and "at revision 0011" in down.output
         up = invoke("db", "upgrade")
-        assert up.exit_code == 0 and "at revision 0009" in up.output
-        assert "current: 0009  head: 0009" in invoke("db", "current").output
+        assert up.exit_code == 0 and "at revision 0012" in up.output
+        assert "current: 0012  head: 0012" in invoke("db", "current").output
 
     def test_summary_of_an_empty_store(self, cli_env) -> None:
         invoke("init")

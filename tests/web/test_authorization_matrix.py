@@ -297,6 +297,12 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/api/v1/referrals/{referral_id}/status"): Expect(
         client_write(200), json=lambda c: {"status": "contacted"}
     ),
+    # >>> complaints-cases (helper A)
+    # <<< complaints-cases (helper A)
+    # >>> crisis-drills (helper B)
+    # <<< crisis-drills (helper B)
+    # >>> testimonials-precall (helper C)
+    # <<< testimonials-precall (helper C)
 }
 
 

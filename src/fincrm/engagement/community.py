@@ -49,7 +49,7 @@ from fincrm.clients.repository import changeable_parties, readable_parties
 from fincrm.config import Settings
 from fincrm.core.pii import mask_name
 from fincrm.engagement import community_domain as dom
-from fincrm.engagement import guard, scan
+from fincrm.engagement import guard, holds, scan
 from fincrm.engagement.community_models import (
     ANSWERS_PUBLISHED,
     CHOSEN,
@@ -565,9 +565,9 @@ def _targets(session: Session, book: Any, channel: str, now: datetime, *, limit:
                 select(ClientProfile.party_id, ClientProfile.tier)
                 .where(ClientProfile.version_id == version, ClientProfile.party_id.in_(part))
             ).all())  # fmt: skip
-    # Complaints arrive with the cases capability; until then no client has an open one here.
+    held = holds.open_holds(session, ids)  # an open complaint suppresses the brief (marketing) too
     return [
-        _Target(p, guard.ClientState(tier=tiers.get(p.id), open_complaint=False,
+        _Target(p, guard.ClientState(tier=tiers.get(p.id), open_complaint=p.id in held,
                                      consents=tuple(consents.get(p.id, ())), marketing_sent_at=tuple(sent.get(p.id, ()))))
         for p in parties
     ]  # fmt: skip

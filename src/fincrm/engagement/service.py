@@ -28,7 +28,7 @@ from fincrm.clients.models import ConsentEvent, Party
 from fincrm.clients.profile_models import VERSION_CURRENT, ClientProfile, ProfileVersion
 from fincrm.clients.repository import readable_parties
 from fincrm.config import Settings
-from fincrm.engagement import evaluate, guard, message_templates, outbox, rules, scan
+from fincrm.engagement import evaluate, guard, holds, message_templates, outbox, rules, scan
 from fincrm.engagement.channels import (
     EmailChannel,
     InAppChannel,
@@ -302,11 +302,12 @@ class _Recipients:
     product_names: dict[str, tuple[str, str | None]]  # code -> (zh, en)
     policy: guard.GuardPolicy
     scan_policy: scan.ScanPolicy
+    held: dict[int, str]  # clients with a marketing hold in force (an open complaint) -> its source
 
     def state(self, party_id: int) -> guard.ClientState:
-        # Complaints arrive with the cases capability; until then no client has an open one here.
         return guard.ClientState(
-            tier=self.tiers.get(party_id), open_complaint=False, consents=tuple(self.consents.get(party_id, ())),
+            tier=self.tiers.get(party_id), open_complaint=party_id in self.held,
+            consents=tuple(self.consents.get(party_id, ())),
             marketing_sent_at=tuple(self.marketing_sent.get(party_id, ())),
         )  # fmt: skip
 
@@ -352,7 +353,8 @@ def _recipients(
         if with_products
         else {}
     )
-    return _Recipients(tiers, consents, sent, names, _policy(settings), _scan_policy(settings))
+    held = holds.open_holds(session, ids)
+    return _Recipients(tiers, consents, sent, names, _policy(settings), _scan_policy(settings), held)
 
 
 def _policy(settings: Settings) -> guard.GuardPolicy:

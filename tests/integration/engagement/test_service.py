@@ -219,6 +219,48 @@ class TestMessages:
         )
         assert later.suppressed == 1
 
+    def test_a_marketing_hold_suppresses_marketing_until_it_is_lifted(self, world) -> None:
+        """An open complaint (a hold placed by the cases capability) stops marketing, not service."""
+        from dataclasses import replace
+
+        from fincrm.clients.models import ConsentEvent
+        from fincrm.engagement import holds
+        from fincrm.engagement.evaluate import Hit
+
+        s = world["s"]
+        settings = world["settings"]
+        base = {r.key: r for r in service.rules_in_force(s, settings)}["birthday_greeting"]
+        marketing = replace(base, key="matrix_marketing_held", marketing=True)
+        party = s.scalars(
+            select(Party).where(Party.phone.is_not(None), Party.kind == "individual").order_by(Party.party_no)
+        ).first()  # fmt: skip
+        s.add(ConsentEvent(party_id=party.id, purpose="marketing", channel="all", action="grant",
+                           effective_at=NOW - timedelta(days=30)))  # fmt: skip
+        holds.place_hold(s, party_id=party.id, source=holds.COMPLAINT, ref="T-1", reason_zh="投诉处理中",
+                         reason_en="complaint open", at=NOW - timedelta(hours=1))  # fmt: skip
+
+        def hit(rule, n: str) -> Hit:
+            return Hit(
+                rule.key, party.party_no, AS_OF, "测试", "test", {}, f"{rule.key}:{party.party_no}:{n}"
+            )
+
+        held = service.apply_hits(
+            s, settings, [marketing, base], [hit(marketing, "a"), hit(base, "a")], now=NOW
+        )
+        by_rule = {m.rule_key: m for m in s.scalars(
+            select(OutboxMessage).where(OutboxMessage.rule_key.in_([marketing.key, base.key]),
+                                        OutboxMessage.party_id == party.id))}  # fmt: skip
+        assert held.suppressed == 1
+        assert (
+            by_rule[marketing.key].status == SUPPRESSED
+            and by_rule[marketing.key].reason_code == "open_complaint"
+        )
+        assert by_rule[base.key].status == PENDING  # a service message still goes
+        assert holds.lift_hold(s, source=holds.COMPLAINT, ref="T-1", at=NOW)
+        assert not holds.lift_hold(s, source=holds.COMPLAINT, ref="T-1", at=NOW)  # twice is a no-op
+        after = service.apply_hits(s, settings, [marketing], [hit(marketing, "b")], now=NOW)
+        assert (after.messages, after.suppressed) == (1, 0)
+
 
 class TestDelivery:
     def _email(self, world, key: str) -> OutboxMessage:

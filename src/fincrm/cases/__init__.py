@@ -1,0 +1,1 @@
+"""Cases: complaints, crisis communication, cross-department cases and testimonials."""
