@@ -69,6 +69,50 @@ def append(
 
 
 @dataclass(frozen=True, slots=True)
+class Entry:
+    """One record for ``append_many``: who, what, about which client (as ``append`` takes them)."""
+
+    principal: Principal | None
+    action: str
+    at: datetime
+    party_id: int | None = None
+    detail: str = ""
+    fields: tuple[str, ...] = ()
+    actor: str | None = None
+
+
+def append_many(session: Session, entries: list[Entry]) -> int:
+    """Append several records to the chain with one head update and one bulk insert; the same
+    records, in the same order, as that many ``append`` calls. Returns how many were written.
+
+    A batch of events pays three statements for all its records instead of three each, and holds
+    the chain's head (a row lock on PostgreSQL) once.
+    """
+    if not entries:
+        return 0
+    head = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(last_id=AuditHead.last_id + len(entries))
+        .returning(AuditHead.last_id, AuditHead.last_hash)
+    ).one()
+    first_id, prev = int(head.last_id) - len(entries) + 1, head.last_hash
+    rows = []
+    for offset, e in enumerate(entries):
+        p = e.principal
+        values = dict(
+            id=first_id + offset, at=e.at, actor_id=p.user_id if p else None,
+            actor=p.username if p else (e.actor or "system"), action=e.action, party_id=e.party_id,
+            fields=",".join(sorted(set(e.fields))), detail=e.detail, ip=p.ip if p else None, prev_hash=prev,
+        )  # fmt: skip
+        values["hash"] = prev = record_hash(**values)
+        rows.append(values)
+    session.execute(insert(AuditRecord), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev))
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
 class ChainBreak:
     record_id: int | None  # the first record that does not fit (None: the tip does not match)
     reason: str

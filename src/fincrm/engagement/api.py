@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Header, Path, Query
 
 from fincrm.clients.models import Party
-from fincrm.engagement import service, tasks
+from fincrm.engagement import intake, service, tasks
 from fincrm.engagement.schemas import (
     AdherenceRead,
     DryRunRead,
@@ -86,16 +86,21 @@ def sla(web: WebDep, days: Annotated[int, Query(ge=1, le=366)] = 30) -> list[Adh
 @router.post("/events", response_model=EventRead, status_code=202)
 def post_event(web: WebDep, body: EventCreate, x_csrf_token: CsrfHeader = None) -> EventRead:
     """An event from a core system (integration account): the rules it triggers make their tasks and
-    messages before this returns; a replay of the same key makes nothing new (``duplicate``)."""
+    messages before this returns (committed, in a group commit with the events posted meanwhile); a
+    replay of the same key makes nothing new (``duplicate``)."""
     me = web.require()
     web.check_csrf(x_csrf_token)
-    with web.uow() as session:
-        done = service.ingest_event(
-            session, me, web.settings, key=body.idempotency_key, kind=body.kind, party_no=body.client_no,
-            occurred_at=body.occurred_at, payload=body.payload, now=web.now(),
-        )  # fmt: skip
-        return EventRead(event_id=done.event_id, duplicate=done.duplicate, hits=done.applied.hits,
-                         tasks=done.applied.tasks, messages=done.applied.messages)  # fmt: skip
+    event = service.EventIn(body.idempotency_key, body.kind, body.client_no, body.occurred_at, body.payload)
+    done = _intake(web).submit(me, event, now=web.now())
+    return EventRead(event_id=done.event_id, duplicate=done.duplicate, hits=done.applied.hits,
+                     tasks=done.applied.tasks, messages=done.applied.messages)  # fmt: skip
+
+
+def _intake(web: Web) -> intake.EventIntake:
+    workers = web.state.workers
+    if "events" not in workers:
+        workers.setdefault("events", intake.EventIntake(web.state.sessions, web.settings))
+    return workers["events"]
 
 
 @router.get("/engagement/rules", response_model=list[RuleRead])

@@ -48,6 +48,8 @@ class AppState:
     # Panels other capabilities add to the client 360 (dependency inversion: clients/ imports none
     # of them): each is called as panel(web, session, principal, party_no) -> (template, context).
     client_panels: list[Any] = field(default_factory=list)
+    # Per-process helpers a capability starts on first use (e.g. the events group commit), by name.
+    workers: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

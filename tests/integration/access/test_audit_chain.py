@@ -48,3 +48,28 @@ class TestAuditChain:
         trail.expire_all()
         _, broken = audit.verify_chain(trail)
         assert broken.record_id == 2
+
+    def test_many_appended_at_once_chain_like_one_by_one(self, trail) -> None:
+        """``append_many`` continues the chain exactly as ``append`` would, and the trail verifies."""
+        from sqlalchemy import select
+
+        entries = [
+            audit.Entry(
+                None, "event.ingest", T0 + timedelta(minutes=1, seconds=i), party_id=200 + i, detail=f"e{i}"
+            )
+            for i in range(3)
+        ]
+        assert audit.append_many(trail, entries) == 3
+        assert audit.append_many(trail, []) == 0
+        audit.append(trail, None, "client.read", at=T0 + timedelta(minutes=2), party_id=300)
+        trail.flush()
+        assert audit.verify_chain(trail) == (9, None)
+        rows = trail.scalars(
+            select(AuditRecord).where(AuditRecord.id.between(6, 8)).order_by(AuditRecord.id)
+        ).all()
+        assert [(r.action, r.party_id, r.detail) for r in rows] == [
+            ("event.ingest", 200 + i, f"e{i}") for i in range(3)
+        ]
+        expected = audit.record_hash(id=6, at=entries[0].at, actor_id=None, actor="system", action="event.ingest",
+                                     party_id=200, fields="", detail="e0", ip=None, prev_hash=rows[0].prev_hash)  # fmt: skip
+        assert rows[0].hash == expected and rows[1].prev_hash == rows[0].hash
