@@ -20,6 +20,8 @@ TEMPLATE_DIRS = [
     PACKAGE / "intelligence" / "templates",
     PACKAGE / "reports" / "templates",
     PACKAGE / "engagement" / "templates",
+    PACKAGE / "cases" / "templates",
+    PACKAGE / "team" / "templates",
 ]
 
 
