@@ -297,6 +297,8 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/api/v1/referrals/{referral_id}/status"): Expect(
         client_write(200), json=lambda c: {"status": "contacted"}
     ),
+    ("GET", "/api/v1/team/dashboard"): Expect(row(200, 200, 200, 403, 403, 403)),  # RMs and leads
+    ("GET", "/api/v1/team/dashboard.xlsx"): Expect(row(200, 200, 200, 403, 403, 403)),
     # >>> complaints-cases (helper A)
     # <<< complaints-cases (helper A)
     # >>> crisis-drills (helper B)

@@ -66,3 +66,7 @@ def include_all(app: FastAPI) -> None:
     # <<< crisis-drills (helper B)
     # >>> testimonials-precall (helper C)
     # <<< testimonials-precall (helper C)
+    from fincrm.team import dashboard_api, dashboard_pages
+
+    app.include_router(dashboard_pages.router)
+    app.include_router(dashboard_api.router, prefix="/api/v1")
