@@ -114,6 +114,41 @@ class TestIntake:
         with pytest.raises(InputError):  # refused before it waits for a batch
             grouped.submit(users["admin01"], opened(clients[0], kind="lottery"), now=NOW)
 
+    def test_two_workers_given_the_same_events_store_each_once(self, institution, people) -> None:
+        """Two processes' intakes (two workers) racing on the same keys: each key is stored once, both
+        answers carry its id, exactly one of them made it, and its tasks exist once."""
+        users, clients = people
+        events = [opened(no) for no in clients[:4]] + [opened(clients[0])]  # two of one client
+        workers = [intake.EventIntake(institution.sessions, institution.settings) for _ in range(2)]
+        answers: dict[tuple[int, int], service.Ingested] = {}
+        start = threading.Barrier(len(workers) * len(events))
+
+        def post(w: int, n: int) -> None:
+            start.wait(timeout=30)
+            answers[(w, n)] = workers[w].submit(users["admin01"], events[n], now=NOW)
+
+        threads = [threading.Thread(target=post, args=(w, n)) for w in range(2) for n in range(len(events))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert len(answers) == 2 * len(events)
+        for n in range(len(events)):
+            first, second = answers[(0, n)], answers[(1, n)]
+            assert first.event_id == second.event_id and sorted([first.duplicate, second.duplicate]) == [
+                False,
+                True,
+            ]
+        with unit_of_work(institution.sessions) as s:
+            keys = [e.key for e in events]
+            stored = s.scalar(select(func.count()).select_from(EngagementEvent)
+                              .where(EngagementEvent.idempotency_key.in_(keys)))  # fmt: skip
+            twice = s.execute(
+                select(Task.idempotency_key).where(Task.event_id.in_([answers[(0, n)].event_id for n in range(len(events))]))
+                .group_by(Task.idempotency_key).having(func.count() > 1)
+            ).all()  # fmt: skip
+        assert stored == len(events) and twice == []
+
     def test_a_batch_that_fails_as_a_whole_is_retried_one_by_one(self, institution, people) -> None:
         """A database error on one event (a trigger refusing its key) fails that event alone."""
         users, clients = people
