@@ -332,13 +332,38 @@ def _cases_and_team_demo(c: Context, as_of: date) -> None:
     from fincrm.db.uow import unit_of_work
 
     now = datetime.combine(as_of, time(1, 0), UTC)
-    # >>> complaints-cases (helper A)
-    # <<< complaints-cases (helper A)
-    # >>> crisis-drills (helper B)
-    # <<< crisis-drills (helper B)
-    # >>> testimonials-precall (helper C)
-    # <<< testimonials-precall (helper C)
-    del now, unit_of_work  # each part above opens its own unit of work with them
+    from fincrm.cases import complaints as demo_complaints
+    from fincrm.cases import joint as demo_joint
+
+    with unit_of_work(c.sessions) as session:
+        filed = demo_complaints.seed_demo(session, c.settings, now=now)
+        opened = demo_joint.seed_demo(session, c.settings, now=now)
+    with unit_of_work(c.sessions) as session:
+        swept = demo_complaints.escalate_breaches(session, now=now).made
+        swept += demo_joint.escalate_breaches(session, now=now).made
+    out.print(f"  complaints and cases: {filed} complaints, {opened} cross-department cases, "
+              f"{swept} escalations to team leads", highlight=False)  # fmt: skip
+    from fincrm.cases import crisis as crisis_cases
+    from fincrm.team import drills as team_drills
+
+    with unit_of_work(c.sessions) as session:
+        drilled = team_drills.seed_demo(session, c.settings, now=now)
+    with unit_of_work(c.sessions) as session:
+        drafted = crisis_cases.seed_demo(session, c.settings, now=now)
+    out.print(f"  crisis and drills: {drafted} crisis drafts, {drilled} drills", highlight=False)
+    from fincrm.cases import testimonials
+    from fincrm.team import precall
+
+    with unit_of_work(c.sessions) as session:
+        loaded = precall.seed_demo(session, c.settings, now=now)
+    with unit_of_work(c.sessions) as session:
+        told = testimonials.seed_demo(session, c.settings, now=now)
+    swept = _sweep_testimonials(c, now)
+    out.print(
+        f"  SPIN library: {loaded.questions_added if loaded else 0} questions loaded; testimonials: "
+        f"{told['testimonials']} recorded, {told['uses']} used in content, {swept.revoked.uses} expired uses revoked",
+        highlight=False,
+    )
 
 
 def _birthday_reports(c: Context, as_of: date) -> tuple[int, int]:
@@ -1579,9 +1604,708 @@ def engagement_benefits_usage(
         )
 
 
-# >>> complaints-cases (helper A)
-# <<< complaints-cases (helper A)
-# >>> crisis-drills (helper B)
-# <<< crisis-drills (helper B)
-# >>> testimonials-precall (helper C)
-# <<< testimonials-precall (helper C)
+# The `fincrm cases` group: every part of the cases capability adds its commands to `cases_app`.
+cases_app = typer.Typer(
+    help="Cases: complaints, crisis communication, cross-department cases, testimonials.",
+    no_args_is_help=True,
+)
+app.add_typer(cases_app, name="cases")
+complaints_app = typer.Typer(help="Client complaints: list, show, file.", no_args_is_help=True)
+cases_app.add_typer(complaints_app, name="complaints")
+
+
+def _cases_now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+@complaints_app.command("list")
+def complaints_list(
+    ctx: typer.Context,
+    acting: Annotated[
+        str, typer.Option("--as", help="Username whose scope is listed (RM, team lead, compliance)")
+    ],
+    status: Annotated[str, typer.Option(help="in_force, open, responded, resolved or closed")] = "",
+) -> None:
+    """Complaints of a user's scope with their SLA: open ones first by due time."""
+    from fincrm.cases import complaints
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    now = _cases_now()
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return complaints.list_complaints(
+                session, _acting_user(c, session, acting), now=now, status=status
+            )
+
+    views = run_guarded(work)
+    for v in views:
+        k, left = v.complaint, v.sla.resolution_minutes_left
+        due = (
+            "-"
+            if left is None
+            else (f"{left // 60}h{left % 60:02d}m left" if left >= 0 else f"{-left // 60}h overdue")
+        )
+        out.print(
+            f"{k.complaint_no} {v.party_no:<12} {k.category:<17} {k.severity:<8} {k.status:<9} {due:<14} "
+            f"{'BREACHED' if v.sla.breached else 'on time':<8} {v.assignee}",
+            highlight=False,
+        )
+    out.print(f"{len(views)} complaints", highlight=False)
+
+
+@complaints_app.command("show")
+def complaints_show(
+    ctx: typer.Context,
+    complaint_no: Annotated[str, typer.Argument(help="Complaint number, e.g. TS-2026-000123")],
+    acting: Annotated[str, typer.Option("--as", help="Username reading it (audited)")],
+) -> None:
+    """One complaint with its SLA and timeline."""
+    from fincrm.cases import complaints
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    now = _cases_now()
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return complaints.read_complaint(session, _acting_user(c, session, acting), complaint_no, now=now)
+
+    d = run_guarded(work)
+    k, sla = d.view.complaint, d.view.sla
+    out.print(
+        f"{k.complaint_no} {d.view.party_no} {k.channel} {k.category} {k.severity} {k.status}",
+        highlight=False,
+    )
+    out.print(f"response due {sla.response_due_at:%Y-%m-%d %H:%M}Z breached={sla.response_breached}; "
+              f"resolution due {sla.resolution_due_at:%Y-%m-%d %H:%M}Z breached={sla.resolution_breached}; "
+              f"marketing held={d.hold_in_force}", highlight=False)  # fmt: skip
+    for s in d.steps:
+        out.print(f"  {s.step.at:%Y-%m-%d %H:%M}Z {s.step.kind:<10} {s.actor:<12} {s.step.text}", highlight=False,
+                  soft_wrap=True)  # fmt: skip
+
+
+@complaints_app.command("file")
+def complaints_file(
+    ctx: typer.Context,
+    acting: Annotated[str, typer.Option("--as", help="Username filing it (RM, team lead, compliance)")],
+    client: Annotated[str, typer.Option("--client", help="Client number")],
+    category: Annotated[
+        str, typer.Option(help="mis_selling, service_attitude, fees, system_error, disclosure, other")
+    ],
+    severity: Annotated[str, typer.Option(help="low, medium, high or critical")],
+    description: Annotated[str, typer.Option(help="What the client complains about")],
+    channel: Annotated[
+        str, typer.Option(help="branch, phone, app, wecom, email, letter, regulator_referral")
+    ] = "phone",
+) -> None:
+    """File a complaint (marketing to the client is held until it is resolved)."""
+    from fincrm.cases import complaints
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    now = _cases_now()
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            made = complaints.file_complaint(
+                session, _acting_user(c, session, acting), party_no=client, channel=channel, category=category,
+                severity=severity, description=description, now=now,
+            )  # fmt: skip
+            return made.complaint_no
+
+    out.print(f"filed {run_guarded(work)}", highlight=False)
+
+
+@cases_app.command("sweep")
+def cases_sweep(ctx: typer.Context) -> None:
+    """Escalate SLA breaches of complaints and cross-department cases to the team leads (rerun-safe)."""
+    from fincrm.cases import complaints, joint
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    now = _cases_now()
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return complaints.escalate_breaches(session, now=now), joint.escalate_breaches(session, now=now)
+
+    for label, e in zip(("complaints", "cases"), run_guarded(work), strict=True):
+        out.print(f"{label}: {e.looked:,} open looked at, {e.breaches:,} breaches, {e.made:,} escalated now, "
+                  f"{e.already:,} escalated before, {e.no_lead:,} without a team lead", highlight=False)  # fmt: skip
+
+
+@cases_app.command("board")
+def cases_board(
+    ctx: typer.Context, acting: Annotated[str, typer.Option("--as", help="Username whose cases are shown")]
+) -> None:
+    """The cross-department case board of a user, by column."""
+    from fincrm.cases import joint
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    now = _cases_now()
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return joint.board(session, _acting_user(c, session, acting), now=now)
+
+    columns = run_guarded(work)
+    for column, cards in columns.items():
+        out.print(f"{column} ({len(cards)})", highlight=False)
+        for card in cards:
+            k = card.case
+            out.print(f"  #{k.id:<5} {k.kind:<20} {card.client.party_no:<12} due {k.due_at:%Y-%m-%d %H:%M}Z "
+                      f"{card.members} members  {k.title}", highlight=False, soft_wrap=True)  # fmt: skip
+
+
+crisis_app = typer.Typer(
+    help="Crisis communication: affected clients, sandwich drafts, sending.", no_args_is_help=True
+)
+cases_app.add_typer(crisis_app, name="crisis")
+# The `fincrm team` group: drills, pre-call briefs, SPIN library, dashboards.
+team_app = typer.Typer(
+    help="Team readiness: drills, pre-call briefs, the SPIN library, dashboards.", no_args_is_help=True
+)
+app.add_typer(team_app, name="team")
+drills_app = typer.Typer(help="Extreme-market drills: list, assign, training records.", no_args_is_help=True)
+team_app.add_typer(drills_app, name="drills")
+Series = Annotated[str, typer.Option("--series", help="Benchmark series in the lake")]
+FallPct = Annotated[
+    float, typer.Option("--fall-pct", help="Percent the series fell, to find the latest fall")
+]
+WithinDays = Annotated[int, typer.Option("--within-days", help="Trading days the fall took at most")]
+StartOn = Annotated[str | None, typer.Option("--start", help="Window start YYYY-MM-DD (with --end)")]
+EndOn = Annotated[str | None, typer.Option("--end", help="Window end YYYY-MM-DD (with --start)")]
+MinEquity = Annotated[
+    float, typer.Option("--min-equity-pct", help="Equity share (look-through) at least, percent")
+]
+ActingRm = Annotated[str, typer.Option("--as", help="The RM or team lead acting")]
+
+
+def _crisis_fall(
+    c: Context, series: str, fall_pct: float, within_days: int, start: str | None, end: str | None
+) -> Any:
+    from datetime import UTC, date, datetime
+
+    from fincrm.cases import crisis
+
+    try:
+        lo, hi = (date.fromisoformat(start) if start else None), (date.fromisoformat(end) if end else None)
+    except ValueError:
+        raise FincrmError("--start and --end are dates YYYY-MM-DD") from None
+    on = crisis.business_day(c.settings, datetime.now(UTC))
+    return crisis.find_fall(
+        c.settings, series=series, on=on, start=lo, end=hi, fall_pct=fall_pct, within_days=within_days
+    )
+
+
+@crisis_app.command("affected")
+def crisis_affected(
+    ctx: typer.Context, as_user: ActingRm = "rm001", series: Series = "CSI300", fall_pct: FallPct = 5.0,
+    within_days: WithinDays = 5, start: StartOn = None, end: EndOn = None, min_equity_pct: MinEquity = 10.0,
+) -> None:  # fmt: skip
+    """The market fall and the clients of the book it hit, with their drawdown over the window."""
+    from datetime import UTC, datetime
+
+    from fincrm.cases import crisis
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        fall = _crisis_fall(c, series, fall_pct, within_days, start, end)
+        with unit_of_work(c.sessions) as session:
+            rows = crisis.affected_clients(session, _acting(session, as_user), c.settings, fall=fall,
+                                           min_equity_pct=min_equity_pct,
+                                           as_of=crisis.business_day(c.settings, datetime.now(UTC)))  # fmt: skip
+        return fall, rows
+
+    fall, rows = run_guarded(work)
+    out.print(f"{fall.series} fell {fall.fall_pct:.1f}% from {fall.start} to {fall.end} ({fall.trading_days} closes)",
+              highlight=False)  # fmt: skip
+    for a in rows:
+        dd = "-" if a.drawdown is None else f"{a.drawdown:.1%}"
+        out.print(
+            f"{a.party_no}  equity {a.equity_pct:5.1f}%  drawdown {dd:>7}  draft {a.open_draft or '-'}",
+            highlight=False,
+        )
+    out.print(
+        f"{len(rows)} affected clients in {as_user}'s book (equity share >= {min_equity_pct:g}%)",
+        highlight=False,
+    )
+
+
+@crisis_app.command("draft")
+def crisis_draft(
+    ctx: typer.Context, as_user: ActingRm = "rm001",
+    client: Annotated[str | None, typer.Option("--client", help="One client; without it every affected client")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="proposal, hold, rebalance, add_gradually, reduce_risk, review_meeting")] = None,
+    channel: Annotated[str, typer.Option("--channel", help="email, sms, wecom or in_app")] = "wecom",
+    lang: Annotated[str | None, typer.Option("--lang", help="zh-CN or en")] = None,
+    series: Series = "CSI300", fall_pct: FallPct = 5.0, within_days: WithinDays = 5, start: StartOn = None,
+    end: EndOn = None, min_equity_pct: MinEquity = 10.0,
+) -> None:  # fmt: skip
+    """Write (and scan) the sandwich draft for one client, or for every affected client of the book."""
+    from datetime import UTC, datetime
+
+    from fincrm.cases import crisis
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    now = datetime.now(UTC)
+
+    def work() -> Any:
+        fall = _crisis_fall(c, series, fall_pct, within_days, start, end)
+        with unit_of_work(c.sessions) as session:
+            me = _acting(session, as_user)
+            made = crisis.draft_messages(session, me, c.settings, fall=fall, min_equity_pct=min_equity_pct,
+                                         party_nos=[client] if client else [], action=action, channel=channel,
+                                         lang=lang, now=now)  # fmt: skip
+            return [(crisis.view(session, d).party_no, d.id, d.status, d.scan_codes) for d in made.drafts]
+
+    rows = run_guarded(work)
+    for no, draft_id, status, codes in rows:
+        out.print(f"{no}  draft {draft_id}  {status}{'  ' + codes if codes else ''}", highlight=False)
+    out.print(
+        f"{len(rows)} drafts ({sum(1 for r in rows if r[2] == 'held')} held by the compliance scan)",
+        highlight=False,
+    )
+
+
+@crisis_app.command("send")
+def crisis_send(
+    ctx: typer.Context, client: Annotated[str, typer.Option("--client", help="The client whose open draft is sent")],
+    as_user: ActingRm = "rm001",
+) -> None:  # fmt: skip
+    """Put the client's open crisis draft in the engagement outbox (refused while held)."""
+    from datetime import UTC, datetime
+
+    from fincrm.cases import crisis
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            draft, message = crisis.send_draft(
+                session, _acting(session, as_user), c.settings, client, now=datetime.now(UTC)
+            )
+            return draft.id, message.id, message.status, message.reason
+
+    draft_id, message_id, status, reason = run_guarded(work)
+    out.print(f"crisis draft {draft_id}: outbox message {message_id} {status}{' (' + reason + ')' if reason else ''}",
+              highlight=False)  # fmt: skip
+
+
+@crisis_app.command("reports")
+def crisis_reports(
+    ctx: typer.Context, as_user: ActingRm = "rm001",
+    clients: Annotated[str | None, typer.Option("--clients", help="C001,C002; without it every affected client")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="zh-CN or en")] = "zh-CN",
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes rendering at once")] = 1,
+    series: Series = "CSI300", fall_pct: FallPct = 5.0, within_days: WithinDays = 5, start: StartOn = None,
+    end: EndOn = None, min_equity_pct: MinEquity = 10.0,
+) -> None:  # fmt: skip
+    """The post-crisis review of the window for every affected client (or those named), in one batch."""
+    from datetime import UTC, datetime
+
+    from fincrm.cases import crisis
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    today = crisis.business_day(c.settings, datetime.now(UTC))
+
+    def work() -> Any:
+        fall = _crisis_fall(c, series, fall_pct, within_days, start, end)
+        with unit_of_work(c.sessions) as session:
+            me = _acting(session, as_user)
+            nos = [n.strip() for n in clients.split(",") if n.strip()] if clients else [
+                a.party_no for a in crisis.affected_clients(session, me, c.settings, fall=fall,
+                                                            min_equity_pct=min_equity_pct, as_of=today)]  # fmt: skip
+        return crisis.post_crisis_reports(c.settings, c.sessions, me, fall=fall, party_nos=nos, as_of=today, lang=lang,
+                                          workers=workers)  # fmt: skip
+
+    outcomes = run_guarded(work)
+    for o in outcomes:
+        out.print(f"{o.party_no}  " + (f"report {o.report_id} ({o.pages} pages)" if o.report_id else f"not made: {o.error}"),
+                  highlight=False)  # fmt: skip
+    made = sum(1 for o in outcomes if o.report_id)
+    out.print(f"post-crisis reviews: {made} of {len(outcomes)} made", highlight=False)
+    if made < len(outcomes):
+        raise typer.Exit(1)
+
+
+@drills_app.command("list")
+def drills_list(ctx: typer.Context, as_user: ActingRm = "lead01") -> None:
+    """The drills of the RM, or of the team lead's team."""
+    from fincrm.db.uow import unit_of_work
+    from fincrm.team import drills
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return [(v.drill.id, v.drill.scenario_key, v.rm, v.drill.status, v.drill.auto_score, v.drill.final_score)
+                    for v in drills.list_drills(session, _acting(session, as_user))]  # fmt: skip
+
+    rows = run_guarded(work)
+    for drill_id, key, rm, status, auto, final in rows:
+        out.print(f"{drill_id:>5} {key:<20} {rm:<10} {status:<10} auto {auto if auto is not None else '-':>3} "
+                  f"final {final if final is not None else '-':>3}", highlight=False)  # fmt: skip
+    out.print(f"{len(rows)} drills", highlight=False)
+
+
+@drills_app.command("assign")
+def drills_assign(
+    ctx: typer.Context, scenario: Annotated[str, typer.Option("--scenario", help="A key of the drill library")],
+    rm: Annotated[str, typer.Option("--rm", help="Username of an RM of the lead's team")],
+    as_user: ActingRm = "lead01",
+    client: Annotated[str | None, typer.Option("--client", help="Anonymise this client of the team; without it the demo client")] = None,
+) -> None:  # fmt: skip
+    """A team lead gives an RM a drill on the demo client or an anonymised client of the team."""
+    from datetime import UTC, datetime
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.team import drills
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            d = drills.assign_drill(session, _acting(session, as_user), c.settings, scenario_key=scenario, rm=rm,
+                                    client_kind="anonymised" if client else "demo", party_no=client, now=datetime.now(UTC))  # fmt: skip
+            return d.id
+
+    out.print(f"drill {run_guarded(work)} assigned to {rm}", highlight=False)
+
+
+@drills_app.command("score")
+def drills_score(
+    ctx: typer.Context, as_user: ActingRm = "lead01",
+    days: Annotated[int, typer.Option("--days", min=1, help="Days back from today")] = 90,
+) -> None:  # fmt: skip
+    """Training records per RM: drills given, answered, reviewed, the average score, the last answer."""
+    from datetime import UTC, datetime, timedelta
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.team import drills
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    end = datetime.now(UTC).date()
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return drills.drill_scores(
+                session, _acting(session, as_user), start=end - timedelta(days=days), end=end
+            )
+
+    for r in run_guarded(work):
+        avg = "-" if r.average is None else f"{r.average:.1f}"
+        out.print(f"{r.rm:<12} assigned {r.assigned:>3} answered {r.taken:>3} reviewed {r.reviewed:>3} average {avg:>5} "
+                  f"last {r.last_on or '-'}", highlight=False)  # fmt: skip
+
+
+testimonials_app = typer.Typer(
+    help="Client testimonials: list, record, withdraw, expiry sweep.", no_args_is_help=True
+)
+cases_app.add_typer(testimonials_app, name="testimonials")
+spin_app = typer.Typer(help="The SPIN question library of the pre-call brief.", no_args_is_help=True)
+team_app.add_typer(spin_app, name="spin")
+ActingUser = Annotated[str, typer.Option("--as", help="Username of the staff user acting")]
+
+
+@testimonials_app.command("list")
+def testimonials_list(
+    ctx: typer.Context,
+    acting: ActingUser = "compliance01",
+    usable_for: Annotated[
+        str, typer.Option("--usable-for", help="content_piece or message: usable today")
+    ] = "",
+) -> None:
+    """The testimonials the acting user may read, newest first (client numbers, no names)."""
+    from datetime import UTC, datetime
+
+    from fincrm.cases import testimonials
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            me = _acting_user(c, session, acting)
+            views = testimonials.list_testimonials(
+                session, me, c.settings, now=datetime.now(UTC), usable_for=usable_for
+            )
+            return [(v.testimonial.id, v.party_no, v.testimonial.status, v.testimonial.expires_on, v.expired,
+                     v.testimonial.scopes.split(), v.usable_for, v.uses) for v in views]  # fmt: skip
+
+    rows = run_guarded(work)
+    for tid, party_no, status, expires_on, expired, scopes, usable, uses in rows:
+        out.print(f"{tid:>6} {party_no:<12} {status:<10} expires {expires_on}{' (expired)' if expired else ''}  "
+                  f"scopes {','.join(scopes)}  usable for {','.join(usable) or '-'}  uses {uses}", highlight=False)  # fmt: skip
+    out.print(f"{len(rows)} testimonials", highlight=False)
+
+
+@testimonials_app.command("record")
+def testimonials_record(
+    ctx: typer.Context,
+    client_no: Annotated[str, typer.Argument(help="The client who told the story")],
+    story_zh: Annotated[str, typer.Option("--story-zh", help="The story in Chinese")],
+    story_en: Annotated[str, typer.Option("--story-en", help="The story in English")],
+    attribution_zh: Annotated[
+        str, typer.Option("--attribution-zh", help="How the client is named, e.g. 王女士")
+    ],
+    attribution_en: Annotated[
+        str, typer.Option("--attribution-en", help="How the client is named in English")
+    ],
+    scopes: Annotated[
+        str, typer.Option("--scopes", help="Comma-separated: content_library,client_messages,...")
+    ],
+    method: Annotated[str, typer.Option("--method", help="signed_form, recorded_call or app")],
+    given_on: Annotated[str, typer.Option("--given-on", help="Day of consent YYYY-MM-DD")],
+    expires_on: Annotated[str, typer.Option("--expires-on", help="Last day of use YYYY-MM-DD")],
+    acting: ActingUser = "rm001",
+) -> None:
+    """Record a client's story with the consent's scope, method, date and expiry."""
+    from datetime import UTC, datetime
+
+    from fincrm.cases import testimonials
+    from fincrm.cases import testimonials_domain as td
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> int:
+        given, expires = _parse_day(given_on, "--given-on"), _parse_day(expires_on, "--expires-on")
+        draft = td.TestimonialDraft(story_zh, story_en, attribution_zh, attribution_en,
+                                    tuple(x.strip() for x in scopes.split(",")), method, given, expires)  # fmt: skip
+        with unit_of_work(c.sessions) as session:
+            me = _acting_user(c, session, acting)
+            return testimonials.record_testimonial(session, me, c.settings, client_no, draft=draft,
+                                                   now=datetime.now(UTC)).id  # fmt: skip
+
+    out.print(f"testimonial {run_guarded(work)} recorded for {client_no}", highlight=False)
+
+
+def _parse_day(text: str, option: str) -> Any:
+    from datetime import date
+
+    from fincrm.errors import FieldError, InputError
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{option}: a date like 2026-12-31", errors=[FieldError((option,), "YYYY-MM-DD", text)]
+        ) from None
+
+
+@testimonials_app.command("withdraw")
+def testimonials_withdraw(
+    ctx: typer.Context,
+    testimonial_id: Annotated[int, typer.Argument(min=1, help="The testimonial's id")],
+    reason: Annotated[str, typer.Option("--reason", help="The client's words and the channel")],
+    acting: ActingUser = "rm001",
+) -> None:
+    """The client withdraws consent: every use is revoked at once (content pieces, waiting messages)."""
+    from datetime import UTC, datetime
+
+    from fincrm.cases import testimonials
+    from fincrm.db.uow import unit_of_work
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            me = _acting_user(c, session, acting)
+            return testimonials.withdraw_testimonial(
+                session, me, testimonial_id, reason=reason, now=datetime.now(UTC)
+            )
+
+    done = run_guarded(work)
+    out.print(f"testimonial {testimonial_id} withdrawn: {done.uses} uses revoked, {done.pieces} content pieces, "
+              f"{done.messages_cancelled} messages cancelled, {done.messages_already_sent} already sent", highlight=False)  # fmt: skip
+
+
+def _sweep_testimonials(c: Context, now: Any) -> Any:
+    from fincrm.cases import testimonials
+    from fincrm.db.uow import unit_of_work
+
+    with unit_of_work(c.sessions) as session:
+        return testimonials.sweep_expired(session, None, on=now.astimezone(c.settings.tz).date(), now=now)
+
+
+@testimonials_app.command("sweep")
+def testimonials_sweep(ctx: typer.Context) -> None:
+    """Revoke the uses of every testimonial whose consent has expired (safe to rerun)."""
+    from datetime import UTC, datetime
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    done = run_guarded(lambda: _sweep_testimonials(c, datetime.now(UTC)))
+    r = done.revoked
+    out.print(f"{done.testimonials} expired testimonials: {r.uses} uses revoked, {r.pieces} content pieces, "
+              f"{r.messages_cancelled} messages cancelled", highlight=False)  # fmt: skip
+
+
+@team_app.command("precall")
+def team_precall(
+    ctx: typer.Context,
+    client_no: Annotated[str, typer.Argument(help="The client's number")],
+    acting: ActingUser = "rm001",
+) -> None:
+    """The pre-call brief of a client (audited like the client 360; personal data masked)."""
+    from datetime import UTC, datetime
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.team import precall
+    from fincrm.team import precall_domain as pd
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            me = _acting_user(c, session, acting)
+            return precall.precall_brief(session, me, c.settings, client_no, now=datetime.now(UTC))
+
+    b = run_guarded(work)
+    cl, i = b.client, b.intelligence
+    out.print(f"{cl.profile.name} ({b.party_no}) · {b.on} · AUM {cl.holdings.total_amount:,.2f} {cl.holdings.currency}",
+              highlight=False)  # fmt: skip
+    for title, lines in (
+        ("memory points", [m.text for m in cl.memory_points]),
+        ("family and key persons", [f"{r.kind} {r.name} ({r.party_no})" for r in b.family + b.key_persons]),
+        ("last interactions", [f"{x.occurred_at:%Y-%m-%d} {x.channel} {x.summary}" for x in cl.interactions.rows]),
+        ("open signals", [f"{x.kind} {x.detected_on}" for x in i.signals]
+         + (["risk drift"] if i.risk_drift else []) + [f"attrition: {r}" for r in i.attrition_reasons]),
+        ("open tasks", [f"P{t.priority} {t.title_en} due {t.due_at:%Y-%m-%d %H:%M}Z" for t in b.open_tasks]),
+        ("holdings by asset class", [f"{a.asset_class} {a.amount:,.2f} ({a.share:.1%})" for a in cl.holdings.allocation]),
+        ("open partner offers", [f"{o.name_en} ({o.offer.status})" for o in b.offers]),
+        (f"products allowed at {b.level or '-'}", [f"{p.code} {p.risk_rating} {p.name}" for p in b.products]
+         + ([b.products_note[1]] if b.products_note else [])),
+    ):  # fmt: skip
+        out.print(f"[bold]{title}[/]")
+        for line in lines or ["-"]:
+            out.print(f"  {line}", highlight=False, soft_wrap=True)
+    out.print("[bold]SPIN questions[/]")
+    for sgg in b.suggestions:
+        why = "; ".join(pd.describe(r)[1] for r in sgg.reasons)
+        out.print(f"  {sgg.topic.title_en} (why: {why})", highlight=False, soft_wrap=True)
+        for q in sgg.questions:
+            out.print(f"    {q.stage:<12} {q.text_zh} / {q.text_en}", highlight=False, soft_wrap=True)
+
+
+@spin_app.command("list")
+def spin_list(ctx: typer.Context) -> None:
+    """Every topic with its triggers and questions (retired ones marked)."""
+    from fincrm.db.uow import unit_of_work
+    from fincrm.team import precall
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            return precall.read_library(session)
+
+    lib = run_guarded(work)
+    if not lib.stored:
+        out.print("(not loaded yet: the shipped library is shown; `fincrm team spin import FILE` stores one)")
+    for t in lib.topics:
+        triggers = ", ".join(f"{x.kind}={x.value}" for x in t.triggers)
+        out.print(
+            f"{t.key} · {t.title_zh} / {t.title_en} · triggers: {triggers}", highlight=False, soft_wrap=True
+        )
+        for q in lib.questions:
+            if q.topic == t.key:
+                out.print(
+                    f"  {q.key:<28} {q.stage:<12} {q.status:<8} {q.text_zh}", highlight=False, soft_wrap=True
+                )
+    out.print(f"{len(lib.topics)} topics, {sum(q.status == 'active' for q in lib.questions)} active questions",
+              highlight=False)  # fmt: skip
+
+
+@spin_app.command("import")
+def spin_import(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A SPIN library YAML file")]
+) -> None:
+    """Store a library file (validated first; errors name the file, line and field). Topics and
+    questions are matched by key: added or updated; others are left as they are."""
+    from datetime import UTC, datetime
+
+    from fincrm.db.uow import unit_of_work
+    from fincrm.team import precall
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+
+    def work() -> Any:
+        library = precall.load_library_file(file)
+        with unit_of_work(c.sessions) as session:
+            return precall.import_library(session, None, library, now=datetime.now(UTC), source=file.name)
+
+    done = run_guarded(work)
+    out.print(f"{file.name}: {done.topics_added} topics added, {done.topics_updated} updated, "
+              f"{done.questions_added} questions added, {done.questions_updated} updated", highlight=False)  # fmt: skip
+
+
+@team_app.command("dashboard")
+def team_dashboard_command(
+    ctx: typer.Context,
+    acting: Annotated[str, typer.Option("--as", help="Username of the RM or team lead reading it (audited)")],
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help="The last N days")] = 30,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="Also write the Excel workbook to this file")
+    ] = None,
+) -> None:
+    """Each RM's figures over the last N days and the team's total (a lead: the team; an RM: their own)."""
+    from datetime import UTC, datetime
+
+    from fincrm.core.i18n import Formatter, translations
+    from fincrm.db.uow import unit_of_work
+    from fincrm.team import dashboard
+
+    c = _ctx(ctx)
+    _require_current_schema(c)
+    now = datetime.now(UTC)
+    start, end = dashboard.period_of(now, days)
+
+    def work() -> Any:
+        with unit_of_work(c.sessions) as session:
+            me = _acting_user(c, session, acting)
+            return dashboard.team_dashboard(session, me, c.settings, start=start, end=end, now=now)
+
+    dash = run_guarded(work)
+    fmt = Formatter("en", c.settings.tz)
+    out.print(f"team dashboard: {dash.total.name}, last {days} days", highlight=False)
+    for r in [*dash.rows, dash.total]:
+        out.print(
+            f"{(r.username or 'TOTAL'):<10} clients {r.clients:>7,}  AUM {r.aum:>18,.2f}  net flow {r.net_flow:>16,.2f}  "
+            f"SLA {fmt.pct(r.sla_rate):>6}  covered {fmt.pct(r.coverage_rate):>6}  complaints {r.complaints:>4} "
+            f"({r.complaints_open} open)  saves {r.saved}/{r.at_risk}  drills {r.drills} avg {fmt.number(r.drill_average, 1)}",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    if xlsx is not None:
+        gettext = translations(c.settings.locale).gettext
+        xlsx.write_bytes(dashboard.workbook(dash, gettext=gettext, tz=c.settings.tz))
+        out.print(f"wrote {xlsx}", highlight=False)

@@ -4,6 +4,7 @@ Used by the migrations and by tests that compare the ORM with the migrated schem
 """
 
 from fincrm.access import models as access_models
+from fincrm.cases import complaints_models, crisis_models, joint_models, testimonials_models
 from fincrm.clients import models as clients_models
 from fincrm.clients import profile_models
 from fincrm.db.base import Base
@@ -13,24 +14,13 @@ from fincrm.intelligence import models as intelligence_models
 from fincrm.portfolio import models as portfolio_models
 from fincrm.products import models as products_models
 from fincrm.reports import models as reports_models
-
-# >>> complaints-cases (helper A)
-# <<< complaints-cases (helper A)
-# >>> crisis-drills (helper B)
-# <<< crisis-drills (helper B)
-# >>> testimonials-precall (helper C)
-# <<< testimonials-precall (helper C)
+from fincrm.team import drills_models, spin_models
 
 metadata = Base.metadata
 
 __all__ = [
     "access_models", "clients_models", "community_models", "engagement_models", "gatherings_models", "holds",
     "intelligence_models", "metadata", "portfolio_models", "products_models", "profile_models", "programmes_models",
-    "reports_models",
-    # >>> complaints-cases (helper A)
-    # <<< complaints-cases (helper A)
-    # >>> crisis-drills (helper B)
-    # <<< crisis-drills (helper B)
-    # >>> testimonials-precall (helper C)
-    # <<< testimonials-precall (helper C)
+    "reports_models", "complaints_models", "joint_models", "crisis_models", "testimonials_models", "drills_models",
+    "spin_models",
 ]  # fmt: skip

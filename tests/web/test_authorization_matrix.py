@@ -32,6 +32,10 @@ from fincrm.portfolio import service as portfolio_service
 from fincrm.reports import service as reports_service
 from fincrm.web.app import create_app
 from tests.web.conftest import NOW, sign_in
+from tests.web.test_crisis import matrix_draft
+from tests.web.test_drills import matrix_drill
+from tests.web.test_precall import fresh_question, spin_ready
+from tests.web.test_testimonials import fresh_testimonial
 
 SUBJECTS = ("rm_own", "rm_other", "team_lead", "research", "compliance", "admin", "anonymous")
 USERS = {
@@ -299,12 +303,189 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ),
     ("GET", "/api/v1/team/dashboard"): Expect(row(200, 200, 200, 403, 403, 403)),  # RMs and leads
     ("GET", "/api/v1/team/dashboard.xlsx"): Expect(row(200, 200, 200, 403, 403, 403)),
-    # >>> complaints-cases (helper A)
-    # <<< complaints-cases (helper A)
-    # >>> crisis-drills (helper B)
-    # <<< crisis-drills (helper B)
-    # >>> testimonials-precall (helper C)
-    # <<< testimonials-precall (helper C)
+    # complaints: RMs their book, team leads the team's, compliance all (and may be assigned); research and
+    # admin none. Cross-department cases: members and the team lead; research and compliance as members see
+    # the case (not the client); the RMs and the lead manage members and close; each member signs off.
+    ("GET", "/api/v1/complaints"): Expect(row(200, 200, 200, 403, 200, 403)),
+    ("POST", "/api/v1/complaints"): Expect(
+        row(201, 404, 201, 403, 201, 403),
+        json=lambda c: {
+            "client_no": c.party_no,
+            "channel": "phone",
+            "category": "fees",
+            "severity": "low",
+            "description": "矩阵投诉",
+        },
+    ),  # fmt: skip
+    ("GET", "/api/v1/complaints/rates"): Expect(row(200, 200, 200, 403, 200, 403)),
+    ("GET", f"{C}/complaints"): Expect(row(200, 404, 200, 403, 200, 403)),
+    ("GET", "/api/v1/complaints/{complaint_no}"): Expect(row(200, 404, 200, 403, 200, 403)),
+    ("POST", "/api/v1/complaints/{complaint_no}/assign"): Expect(
+        row(200, 404, 200, 403, 200, 403), json=lambda c: {"username": "compliance01"}
+    ),
+    ("POST", "/api/v1/complaints/{complaint_no}/notes"): Expect(
+        row(201, 404, 201, 403, 201, 403), json=lambda c: {"text": "矩阵备注"}
+    ),
+    ("POST", "/api/v1/complaints/{complaint_no}/response"): Expect(
+        row(200, 404, 200, 403, 200, 403), json=lambda c: {"text": "已回复客户"}
+    ),
+    ("POST", "/api/v1/complaints/{complaint_no}/resolution"): Expect(
+        row(200, 404, 200, 403, 200, 403),
+        json=lambda c: {"summary": "已解决", "compensation_amount": "10.00", "compensation_currency": "CNY"},
+    ),  # fmt: skip
+    ("POST", "/api/v1/complaints/{complaint_no}/feedback"): Expect(
+        row(200, 404, 200, 403, 200, 403), json=lambda c: {"satisfaction": "satisfied", "score": 5}
+    ),
+    ("POST", "/api/v1/complaints/{complaint_no}/reopen"): Expect(
+        row(200, 404, 200, 403, 200, 403), json=lambda c: {"reason": "客户仍不满意"}
+    ),
+    ("POST", "/api/v1/complaints/{complaint_no}/close"): Expect(row(200, 404, 200, 403, 200, 403)),
+    ("GET", "/api/v1/cases"): Expect(row(200, 200, 200, 200, 200, 403)),
+    ("POST", "/api/v1/cases"): Expect(
+        row(201, 404, 201, 403, 403, 403),
+        json=lambda c: {
+            "client_no": c.party_no,
+            "kind": "family_trust",
+            "title": "矩阵工单",
+            "description": "矩阵需求",
+        },
+    ),  # fmt: skip
+    ("GET", "/api/v1/cases/{case_id}"): Expect(row(200, 404, 200, 200, 200, 403)),
+    ("POST", "/api/v1/cases/{case_id}/members"): Expect(
+        row(201, 404, 201, 403, 403, 403), json=lambda c: {"username": "research02"}
+    ),
+    ("POST", "/api/v1/cases/{case_id}/comments"): Expect(
+        row(201, 404, 201, 201, 201, 403), json=lambda c: {"text": "矩阵评论"}
+    ),
+    ("POST", "/api/v1/cases/{case_id}/attachments"): Expect(
+        row(201, 404, 201, 201, 201, 403),
+        json=lambda c: {
+            "file_name": "matrix.txt",
+            "content_type": "text/plain",
+            "content_base64": "bWF0cml4",
+        },
+    ),
+    ("GET", "/api/v1/cases/{case_id}/attachments/{attachment_id}"): Expect(row(200, 404, 200, 200, 200, 403)),
+    ("POST", "/api/v1/cases/{case_id}/proposal"): Expect(
+        row(200, 404, 200, 200, 200, 403), json=lambda c: {"text": "矩阵联合方案"}
+    ),
+    ("POST", "/api/v1/cases/{case_id}/signoff"): Expect(row(200, 404, 403, 200, 200, 403)),
+    ("POST", "/api/v1/cases/{case_id}/close"): Expect(row(200, 404, 200, 403, 403, 403)),
+    # --- crisis communication (crisis_api.py): RMs and team leads draft, edit and send for their book;
+    # compliance reads every draft and decides held ones; the fall itself is market data for all staff.
+    # A client's open draft is made fresh for each call by the json/params function (it runs before the
+    # request): tests/web/test_crisis.py matrix_draft.
+    ("GET", "/api/v1/crisis/fall"): Expect(staff()),
+    ("GET", "/api/v1/crisis/affected"): Expect(row(200, 200, 200, 403, 403, 403)),
+    ("POST", "/api/v1/crisis/drafts"): Expect(
+        row(201, 404, 201, 403, 403, 403), json=lambda c: {"client_nos": [c.party_no], "action": "hold"}
+    ),
+    ("GET", "/api/v1/crisis/drafts"): Expect(CLIENT_READERS),
+    ("POST", f"{C}/crisis-drafts"): Expect(
+        row(201, 404, 201, 403, 403, 403), json=lambda c: {"action": "hold"}
+    ),
+    ("GET", f"{C}/crisis-drafts"): Expect(CLIENT_READ),
+    ("GET", f"{C}/crisis-draft"): Expect(CLIENT_READ, params=lambda c: matrix_draft(c) or {}),
+    ("PUT", f"{C}/crisis-draft"): Expect(
+        row(200, 404, 200, 403, 403, 403),
+        json=lambda c: matrix_draft(c, body="我理解您的担心。"),
+    ),
+    ("POST", f"{C}/crisis-draft/send"): Expect(
+        row(200, 404, 200, 403, 403, 403),
+        json=lambda c: matrix_draft(c),
+    ),
+    ("POST", f"{C}/crisis-draft/decision"): Expect(
+        row(403, 403, 403, 403, 200, 403),
+        json=lambda c: matrix_draft(c, held=True),
+    ),
+    ("POST", "/api/v1/crisis/reports"): Expect(
+        row(200, 404, 200, 403, 403, 403), json=lambda c: {"client_nos": [c.party_no]}
+    ),
+    ("POST", "/api/v1/crisis/meetings"): Expect(
+        row(201, 404, 201, 403, 403, 403),
+        json=lambda c: {
+            "client_nos": [c.party_no],
+            "title_zh": "矩阵策略会",
+            "title_en": "Matrix meeting",
+            "starts_at": (NOW + timedelta(days=7)).isoformat(),
+            "venue": "矩阵厅",
+        },
+    ),  # fmt: skip
+    # --- extreme-market drills (drills_api.py): team leads assign and review their team's drills, an RM
+    # answers their own; nobody else reads drills. Fresh drills from tests/web/test_drills.py matrix_drill.
+    ("GET", "/api/v1/drills/scenarios"): Expect(staff()),
+    ("GET", "/api/v1/drills"): Expect(row(200, 200, 200, 403, 403, 403)),
+    ("POST", "/api/v1/drills"): Expect(
+        row(403, 403, 201, 403, 403, 403), json=lambda c: {"scenario_key": "account_down_30", "rm": "rm001"}
+    ),
+    ("POST", "/api/v1/drills/submissions"): Expect(
+        row(200, 200, 403, 403, 403, 403),
+        json=lambda c: matrix_drill(c, answered=False),
+    ),
+    ("POST", "/api/v1/drills/reviews"): Expect(
+        row(403, 403, 200, 403, 403, 403),
+        json=lambda c: matrix_drill(c, answered=True),
+    ),
+    ("GET", "/api/v1/drills/scores"): Expect(row(200, 200, 200, 403, 403, 403)),
+    # --- testimonials (cases/testimonials_api.py): stories are client data of the teller's book; RMs and team
+    # leads record and use them, compliance may also withdraw one; the sweep returns counts only ---
+    ("GET", "/api/v1/testimonials"): Expect(CLIENT_READERS),
+    ("GET", f"{C}/testimonials"): Expect(CLIENT_READ),
+    ("POST", f"{C}/testimonials"): Expect(
+        row(201, 404, 201, 403, 403, 403),
+        json=lambda c: {
+            "story_zh": "矩阵见证",
+            "story_en": "Matrix story",
+            "attribution_zh": "王女士",
+            "attribution_en": "Ms Wang",
+            "scopes": ["content_library"],
+            "method": "app",
+            "given_on": str(NOW.date()),
+            "expires_on": str(NOW.date() + timedelta(days=30)),
+        },
+    ),
+    ("POST", "/api/v1/testimonials/uses"): Expect(
+        row(201, 404, 201, 403, 403, 403),
+        json=lambda c: {
+            "testimonial_id": fresh_testimonial(c.world.institution, c.party_no),
+            "target_kind": "content_piece",
+            "new_piece": {
+                "title_zh": "矩阵",
+                "title_en": "Matrix",
+                "summary_zh": "矩阵",
+                "summary_en": "Matrix",
+            },
+        },
+    ),
+    ("POST", "/api/v1/testimonials/withdrawals"): Expect(
+        row(200, 404, 200, 403, 200, 403),
+        json=lambda c: {
+            "testimonial_id": fresh_testimonial(c.world.institution, c.party_no),
+            "reason": "matrix",
+        },
+    ),
+    ("POST", "/api/v1/testimonials/sweep"): Expect(row(403, 403, 200, 403, 200, 200)),
+    # --- pre-call brief and SPIN library (team/precall_api.py): the brief is a client read like the 360; the
+    # library holds no client data (every staff member reads it) and team leads edit it ---
+    ("GET", f"{C}/pre-call"): Expect(CLIENT_READ),
+    ("GET", "/api/v1/spin"): Expect(staff()),
+    ("POST", "/api/v1/spin/questions"): Expect(
+        row(403, 403, 201, 403, 403, 403),
+        json=lambda c: (
+            spin_ready(c.world.institution),
+            {"topic": "education", "stage": "problem", "text_zh": "矩阵？", "text_en": "Matrix?"},
+        )[1],
+    ),
+    ("POST", "/api/v1/spin/edits"): Expect(
+        row(403, 403, 200, 403, 403, 403),
+        json=lambda c: (
+            spin_ready(c.world.institution),
+            {"key": "education.n1", "stage": "need_payoff", "text_zh": "矩阵？", "text_en": "Matrix?"},
+        )[1],
+    ),
+    ("POST", "/api/v1/spin/retirements"): Expect(
+        row(403, 403, 200, 403, 403, 403), json=lambda c: {"key": fresh_question(c.world.institution)}
+    ),
 }
 
 
@@ -586,6 +767,31 @@ class World:
             values["offer_id"] = str(self.programmes_offer(case.party_no, accepted=accepted))
         if "{referral_id}" in path:
             values["referral_id"] = str(self.programmes_referral(case.party_no))
+        # a fresh complaint (resolved where the step needs it) or case (with research01, compliance01 and a
+        # proposal) of the client, made by its primary RM; each call its own, since actions move them on
+        if "{complaint_no}" in path or "{case_id}" in path:
+            from fincrm.cases import complaints, joint
+
+            with unit_of_work(self.institution.sessions) as s:
+                rm = s.scalars(
+                    select(User).join(Party, Party.primary_rm_id == User.id).where(Party.party_no == case.party_no)
+                ).one()  # fmt: skip
+                me = access_service.principal_of(rm)
+                if "{complaint_no}" in path:
+                    made = complaints.file_complaint(s, me, party_no=case.party_no, channel="phone", category="fees",
+                                                     severity="low", description="矩阵投诉", now=NOW)  # fmt: skip
+                    if path.endswith(("/feedback", "/reopen", "/close")):
+                        complaints.resolve(s, me, made.complaint_no, summary="已解决", now=NOW)
+                    values["complaint_no"] = made.complaint_no
+                else:
+                    opened = joint.open_case(s, me, party_no=case.party_no, kind="family_trust", title="矩阵工单",
+                                             description="矩阵需求", now=NOW)  # fmt: skip
+                    for member in ("research01", "compliance01"):
+                        joint.add_member(s, me, opened.id, username=member, now=NOW)
+                    joint.set_proposal(s, me, opened.id, text="矩阵联合方案", now=NOW)
+                    file = joint.add_attachment(s, me, opened.id, file_name="m.txt", content_type="text/plain",
+                                                data=b"matrix", now=NOW)  # fmt: skip
+                    values["case_id"], values["attachment_id"] = str(opened.id), str(file.id)
         return path.format(**values)
 
 

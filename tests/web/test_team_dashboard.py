@@ -17,7 +17,11 @@ class TestTeamDashboard:
         assert page.text.count("<svg") >= 4 and "团队看板" in page.text  # zh-CN by default
         assert 'href="/api/v1/team/dashboard.xlsx?days=90"' in page.text
         english = app_client.get("/team/dashboard?lang=en")
-        assert english.status_code == 200 and "Team dashboard" in english.text and "Export to Excel" in english.text
+        assert (
+            english.status_code == 200
+            and "Team dashboard" in english.text
+            and "Export to Excel" in english.text
+        )
 
     def test_the_api_total_is_the_sum_of_the_rows(self, app_client) -> None:
         sign_in(app_client, "lead01")
@@ -26,7 +30,9 @@ class TestTeamDashboard:
         assert "rm001" in names and "lead01" in names and body["total"]["username"] == ""
         for field in ("clients", "aum", "inflow", "outflow", "tasks_due", "tasks_on_time", "complaints"):
             assert abs(body["total"][field] - sum(r[field] for r in body["rows"])) < 0.05, field
-        assert body["total"]["clients"] > 0  # (no batch has run here: assets are checked in the integration test)
+        assert (
+            body["total"]["clients"] > 0
+        )  # (no batch has run here: assets are checked in the integration test)
         bad = app_client.get("/api/v1/team/dashboard", params={"start": "2026-07-01T00:00:00+08:00",
                                                                 "end": "2026-06-01T00:00:00+08:00"})  # fmt: skip
         assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["end"]

@@ -30,7 +30,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,7 +49,7 @@ from fincrm.clients.repository import changeable_parties, readable_parties
 from fincrm.config import Settings
 from fincrm.core.pii import mask_name
 from fincrm.engagement import community_domain as dom
-from fincrm.engagement import guard, holds, scan
+from fincrm.engagement import guard, holds, scan, service
 from fincrm.engagement.community_models import (
     ANSWERS_PUBLISHED,
     CHOSEN,
@@ -86,24 +86,13 @@ def business_day(settings: Settings, now: datetime) -> date:
     return now.astimezone(ZoneInfo(settings.timezone)).date()
 
 
-def _scan_policy(settings: Settings) -> scan.ScanPolicy:
-    # the same policy as every other outgoing text (engagement.service._scan_policy)
-    return scan.load_policy(settings.scan_policy_path) if settings.scan_policy_path else scan.DEFAULT_POLICY
-
-
-def _guard_policy(settings: Settings) -> guard.GuardPolicy:
-    start, end = time.fromisoformat(settings.quiet_start), time.fromisoformat(settings.quiet_end)
-    return guard.GuardPolicy(marketing_per_week=settings.marketing_per_week, quiet_start=start, quiet_end=end,
-                             tz=ZoneInfo(settings.timezone))  # fmt: skip
-
-
 def _findings(
     settings: Settings, fields: dict[str, str], on: date, *, only: str | None = None
 ) -> list[FieldError]:
     """Scan each text; a finding (or only those of code ``only``) names its field and the passage."""
     problems = []
     for name, text in fields.items():
-        found = scan.scan(text, investor=None, on=on, policy=_scan_policy(settings))
+        found = scan.scan(text, investor=None, on=on, policy=service.scan_policy(settings))
         for f in found.findings:
             if only is None or f.code == only:
                 problems.append(FieldError((name,), f"{f.code}: {f.message_en}", f.excerpt))
@@ -573,14 +562,6 @@ def _targets(session: Session, book: Any, channel: str, now: datetime, *, limit:
     ]  # fmt: skip
 
 
-def _recipient(party: Party, channel: str) -> str | None:
-    if channel == "email":
-        return party.email
-    if channel in ("sms", "wecom"):
-        return party.phone
-    return party.party_no  # in-app: the client's inbox
-
-
 def _outbox(
     session: Session, settings: Settings, target: _Target, *, key: str, rule_key: str, channel: str,
     subject: str, body: str, marketing: bool, now: datetime,
@@ -592,8 +573,10 @@ def _outbox(
         lang=settings.locale, recipient="", subject=subject[:300], body=body, marketing=marketing, status=PENDING,
         attempts=0, next_attempt_at=now, created_at=now, reason_code="", reason="",
     )  # fmt: skip
-    recipient = _recipient(party, channel)
-    found = scan.scan(f"{subject}\n{body}", investor=None, on=now.date(), policy=_scan_policy(settings))
+    recipient = service.address_of(party, channel)
+    found = scan.scan(
+        f"{subject}\n{body}", investor=None, on=now.date(), policy=service.scan_policy(settings)
+    )
     if not recipient:
         message.status, message.reason_code = SUPPRESSED, "no_address"
         message.reason = f"the client has no {channel} address"
@@ -604,7 +587,7 @@ def _outbox(
     else:
         message.recipient = recipient
         decision = guard.check(guard.MessageFacts(channel=channel, marketing=marketing), target.state, now,
-                               _guard_policy(settings))  # fmt: skip
+                               service.guard_policy(settings))  # fmt: skip
         if not decision.allowed:
             message.status, message.reason_code, message.reason = (
                 SUPPRESSED,

@@ -210,7 +210,7 @@ def apply_hits(
     task_rows: list[dict[str, Any]] = []
     message_rows: list[dict[str, Any]] = []
     messages = [h for h, _, a, _ in planned if a.kind == "message" and h.party_no in parties]
-    recipients = _recipients(
+    recipients = recipient_facts(
         session, settings, {parties[h.party_no].id for h in messages}, now,
         with_products=any("products" in h.evidence for h in messages),
     )  # fmt: skip
@@ -313,7 +313,9 @@ def _titles(action: rules.Action) -> tuple[str, str]:
 # ----- messages ------------------------------------------------------------------------------
 
 
-def _recipient(party: Party, channel: str) -> str | None:
+def address_of(party: Party, channel: str) -> str | None:
+    """The client's address on ``channel``: e-mail, the phone for SMS and WeCom, the client number
+    for the in-app inbox (None when the client has none)."""
     if channel == "email":
         return party.email
     if channel in ("sms", "wecom"):
@@ -322,7 +324,7 @@ def _recipient(party: Party, channel: str) -> str | None:
 
 
 @dataclass
-class _Recipients:
+class RecipientFacts:
     """What the messages of one batch read about their clients, loaded once in column queries:
     tier (current profile), consent events, marketing sent in the last 7 days (updated as the
     batch adds messages, so the weekly cap holds within a run), product names; and the policies."""
@@ -343,14 +345,17 @@ class _Recipients:
         )  # fmt: skip
 
 
-def _recipients(
+def recipient_facts(
     session: Session,
     settings: Settings,
     party_ids: Iterable[int],
     now: datetime,
     *,
     with_products: bool = True,
-) -> _Recipients:
+) -> RecipientFacts:
+    """The guard rails' facts about ``party_ids`` as of ``now`` (UTC), in a few column queries: what any
+    sender needs to scan and guard messages to them (``.state(party_id)``, ``.policy``,
+    ``.scan_policy``); product names too unless ``with_products`` is False."""
     ids = sorted(set(party_ids))
     version = session.scalar(select(ProfileVersion.id).where(ProfileVersion.status == VERSION_CURRENT))
     tiers: dict[int, str | None] = {}
@@ -385,16 +390,19 @@ def _recipients(
         else {}
     )
     held = holds.open_holds(session, ids)
-    return _Recipients(tiers, consents, sent, names, _policy(settings), _scan_policy(settings), held)
+    return RecipientFacts(tiers, consents, sent, names, guard_policy(settings), scan_policy(settings), held)
 
 
-def _policy(settings: Settings) -> guard.GuardPolicy:
+def guard_policy(settings: Settings) -> guard.GuardPolicy:
+    """The guard rails' settings (weekly marketing cap, quiet hours, timezone) for every sender."""
     start, end = (time.fromisoformat(settings.quiet_start), time.fromisoformat(settings.quiet_end))
     return guard.GuardPolicy(marketing_per_week=settings.marketing_per_week, quiet_start=start, quiet_end=end,
                              tz=ZoneInfo(settings.timezone))  # fmt: skip
 
 
-def _scan_policy(settings: Settings) -> scan.ScanPolicy:
+def scan_policy(settings: Settings) -> scan.ScanPolicy:
+    """The compliance scan's phrase lists: ``FINCRM_SCAN_POLICY_PATH`` or the shipped default; every
+    outgoing text is scanned with it."""
     return scan.load_policy(settings.scan_policy_path) if settings.scan_policy_path else scan.DEFAULT_POLICY
 
 
@@ -441,7 +449,7 @@ def message_facts(
 
 
 def _message_row(
-    settings: Settings, recipients: _Recipients, *, party: Any, rule: rules.Rule, action: rules.Action, key: str,
+    settings: Settings, recipients: RecipientFacts, *, party: Any, rule: rules.Rule, action: rules.Action, key: str,
     hit: evaluate.Hit, now: datetime, rm_name: str,
 ) -> dict[str, Any]:  # fmt: skip
     """One outbox row: rendered, scanned and guarded (no database access; ``recipients`` holds the
@@ -465,7 +473,7 @@ def _message_row(
     row.update(
         subject=rendered.subject[:300], body=rendered.body, marketing=rule.marketing or rendered.marketing
     )
-    recipient = _recipient(party, channel)
+    recipient = address_of(party, channel)
     if not recipient:
         row.update(status=SUPPRESSED, reason_code="no_address", reason=f"the client has no {channel} address")
         return row
@@ -503,7 +511,7 @@ def enqueue_message(
     """
     if not known_new and session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
         return None
-    recipients = _recipients(session, settings, [party.id], now)
+    recipients = recipient_facts(session, settings, [party.id], now)
     message = OutboxMessage(**_message_row(settings, recipients, party=party, rule=rule, action=action, key=key,
                                            hit=hit, now=now, rm_name=rm_name))  # fmt: skip
     session.add(message)

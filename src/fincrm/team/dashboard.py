@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pyarrow as pa
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from fincrm.access import audit
 from fincrm.access.domain import Principal, Role
 from fincrm.access.models import Team, User
+from fincrm.cases import complaints
 from fincrm.clients.domain import PartyStatus
 from fincrm.clients.models import Party
 from fincrm.clients.profile_models import VERSION_CURRENT, ClientProfile, ProfileVersion
@@ -32,6 +33,7 @@ from fincrm.engagement.service import rules_in_force
 from fincrm.errors import FieldError, InputError, PermissionDenied
 from fincrm.lake.analytics import connect
 from fincrm.team import dashboard_domain as dom
+from fincrm.team import drills
 
 READERS = (Role.RM, Role.TEAM_LEAD)
 MAX_PERIOD_DAYS = 366  # a dashboard period is at most a year
@@ -216,7 +218,27 @@ def _with_cases_and_drills(
     now: datetime,
 ) -> list[dom.RmFigures]:  # fmt: skip
     """Complaints and drill scores per RM, from the cases and drills capabilities."""
-    return rows
+    rates = {
+        r.key: r for r in complaints.complaint_rates(session, principal, start=start, end=end, now=now).by_rm
+    }
+    last_day = (end - timedelta(microseconds=1)).astimezone(UTC).date()  # drill periods are inclusive dates
+    trained = {
+        r.rm: r
+        for r in drills.drill_scores(session, principal, start=start.astimezone(UTC).date(), end=last_day)
+    }
+    out = []
+    for row in rows:
+        rate = rates.get(row.username)
+        if rate is not None:
+            row = dom.with_values(row, complaints=rate.received, complaints_open=rate.open,
+                                  complaints_breached=rate.breached)  # fmt: skip
+        record = trained.get(row.username)
+        if record is not None and record.taken:
+            row = dom.with_values(
+                row, drills=record.taken, drill_score_sum=(record.average or 0.0) * record.taken
+            )
+        out.append(row)
+    return out
 
 
 # ----- Excel --------------------------------------------------------------------------------------
@@ -230,7 +252,11 @@ def _tier_aum(tier: str, r: dom.RmFigures) -> float:
     return round(r.aum_by_tier.get(tier, 0.0), 2)
 
 
-TIER_COLUMNS = {"hnw": N_("AUM, high net worth"), "mass": N_("AUM, mass affluent"), "long_tail": N_("AUM, long tail")}
+TIER_COLUMNS = {
+    "hnw": N_("AUM, high net worth"),
+    "mass": N_("AUM, mass affluent"),
+    "long_tail": N_("AUM, long tail"),
+}
 COLUMNS = (  # (header key, value of a row); headers are translated by the caller
     (N_("RM"), lambda r: r.name),
     (N_("Clients"), lambda r: r.clients),
@@ -287,7 +313,5 @@ def workbook(dash: Dashboard, *, gettext: object, tz: object) -> bytes:
 
 def period_of(now: datetime, days: int) -> tuple[datetime, datetime]:
     """The last ``days`` days up to ``now`` (UTC)."""
-    from datetime import timedelta
-
     end = now.astimezone(UTC)
     return end - timedelta(days=days), end

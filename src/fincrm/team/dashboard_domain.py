@@ -15,12 +15,15 @@ Conventions
   the operator covered (``engagement.gatherings``).
 - Touchpoint SLA adherence: tasks due in the period done by their due time, over tasks due
   (``engagement.tasks.sla_adherence``; cancelled tasks are not counted).
-- Complaints per 1,000 clients: complaints received in the period over the RM's clients x 1,000.
+- Complaints: received in the period from clients of the RM's book (owned or covered, as
+  ``cases.complaints.complaint_rates`` counts them), still open, past either SLA target; per 1,000
+  clients: received x 1,000 / the RM's clients.
 - Attrition saves: clients with a retention task (a rule with an attrition trigger) created in the
   period that was done, and whose net flow (as above) from the task's completion to the end of the
   period is not negative: contacted and not draining. ``at_risk`` counts every client with such a
   task, ``contacted`` those whose task was done.
-- Drill scores: drills scored in the period and their average score (0-100).
+- Drill scores: drills assigned or answered in the period that the RM answered, and their average
+  score (0-100; ``team.drills.drill_scores``).
 - A rate with nothing to count is None (shown as "-"), never 0.
 """
 

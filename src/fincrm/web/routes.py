@@ -60,12 +60,26 @@ def include_all(app: FastAPI) -> None:
         app.include_router(pages.router)
         app.include_router(api.router, prefix="/api/v1")
         app.state.fincrm.client_panels.append(pages.client_panel)
-    # >>> complaints-cases (helper A)
-    # <<< complaints-cases (helper A)
-    # >>> crisis-drills (helper B)
-    # <<< crisis-drills (helper B)
-    # >>> testimonials-precall (helper C)
-    # <<< testimonials-precall (helper C)
+    from fincrm.cases import complaints_api, complaints_pages, joint_api, joint_pages
+
+    for pages, api in ((complaints_pages, complaints_api), (joint_pages, joint_api)):
+        app.include_router(pages.router)
+        app.include_router(api.router, prefix="/api/v1")
+    app.state.fincrm.client_panels.append(complaints_pages.client_panel)
+    from fincrm.cases import crisis_api, crisis_pages
+    from fincrm.team import drills_api, drills_pages
+
+    for pages, api in ((crisis_pages, crisis_api), (drills_pages, drills_api)):
+        app.include_router(pages.router)
+        app.include_router(api.router, prefix="/api/v1")
+    app.state.fincrm.client_panels.append(crisis_pages.client_panel)
+    from fincrm.cases import testimonials_api, testimonials_pages
+    from fincrm.team import precall_api, precall_pages
+
+    for pages, api in ((testimonials_pages, testimonials_api), (precall_pages, precall_api)):
+        app.include_router(pages.router)
+        app.include_router(api.router, prefix="/api/v1")
+    app.state.fincrm.client_panels.append(precall_pages.client_panel)
     from fincrm.team import dashboard_api, dashboard_pages
 
     app.include_router(dashboard_pages.router)

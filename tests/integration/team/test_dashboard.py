@@ -106,6 +106,32 @@ class TestTeamDashboard:
         assert (after.at_risk, after.contacted, after.saved) == (rm.at_risk, 1, 1)  # no money out since
         assert after.tasks_on_time == rm.tasks_on_time + (retention.due_at < NOW)
 
+    def test_a_complaint_filed_in_the_period_counts_for_the_rm(self, world) -> None:
+        from fincrm.cases import complaints
+
+        s, settings, users = world
+        before = {r.username: r for r in read(world, "lead02").rows}["rm002"]
+        client = s.scalar(select(Party.party_no).where(Party.primary_rm_id == users["rm002"].user_id)
+                          .order_by(Party.party_no))  # fmt: skip
+        complaints.file_complaint(s, users["rm002"], party_no=client, channel="phone", category="fees",
+                                  severity="high", description="fee charged twice", now=NOW - timedelta(days=3))  # fmt: skip
+        after = {r.username: r for r in read(world, "lead02").rows}["rm002"]
+        assert (after.complaints, after.complaints_open) == (
+            before.complaints + 1,
+            before.complaints_open + 1,
+        )
+        assert after.complaints_per_1000 == pytest.approx(after.complaints * 1000 / after.clients)
+
+    def test_the_drill_scores_are_the_training_records_of_the_period(self, world) -> None:
+        from fincrm.team import drills
+
+        s, settings, users = world
+        drills.seed_demo(s, settings, now=NOW - timedelta(days=1))  # rm001's drill, answered and reviewed
+        row = {r.username: r for r in read(world, "lead01").rows}["rm001"]
+        (record,) = [r for r in drills.drill_scores(s, users["lead01"], start=(NOW - timedelta(days=30)).date(),
+                                                     end=NOW.date()) if r.rm == "rm001"]  # fmt: skip
+        assert row.drills == record.taken >= 1 and row.drill_average == pytest.approx(record.average)
+
     def test_an_rm_reads_their_own_row_and_other_roles_none(self, world) -> None:
         dash = read(world, "rm001")
         assert [r.username for r in dash.rows] == ["rm001"]
