@@ -158,14 +158,15 @@ class ChartTitles:
 
 
 def charts(rows: list[RmFigures], t: ChartTitles) -> list[BarChart]:
-    """Four bar charts over the RMs (not the total): assets by tier, flows, SLA adherence and
+    """Up to four bar charts over the RMs (not the total): assets by tier, flows, SLA adherence and
     key-person coverage (fractions), complaints per 1,000 clients. A rate with nothing to count is
-    drawn as 0 and shown as "-" in the table."""
+    drawn as 0 and shown as "-" in the table; a chart whose every bar is 0 is left out (it would
+    only draw an empty axis)."""
     names = tuple(r.name for r in rows)
     if not rows:
         return []
     height = max(220, 60 + 28 * len(rows))
-    return [
+    drawn = [
         BarChart(
             t.aum,
             names,
@@ -206,3 +207,4 @@ def charts(rows: list[RmFigures], t: ChartTitles) -> list[BarChart]:
             height=height,
         ),  # fmt: skip
     ]
+    return [c for c in drawn if any(v != 0 for _label, values in c.groups for v in values)]

@@ -66,7 +66,7 @@ class TestAttritionSaves:
 
 class TestCharts:
     def test_one_bar_per_rm_in_each_chart(self) -> None:
-        rows = [dom.RmFigures("rm1", "A", aum_by_tier={"hnw": 2.0}, tasks_due=2, tasks_on_time=1),
+        rows = [dom.RmFigures("rm1", "A", aum_by_tier={"hnw": 2.0}, tasks_due=2, tasks_on_time=1, inflow=5.0),
                 dom.RmFigures("rm2", "B", clients=10, complaints=1)]  # fmt: skip
         charts = dom.charts(rows, TITLES)
         assert [c.title for c in charts] == ["AUM", "Flows", "SLA", "Complaints"]
@@ -77,3 +77,7 @@ class TestCharts:
 
     def test_no_rows_no_charts(self) -> None:
         assert dom.charts([], TITLES) == []
+
+    def test_a_chart_of_zeros_only_is_left_out(self) -> None:
+        rows = [dom.RmFigures("rm1", "A", aum_by_tier={"mass": 1.0}), dom.RmFigures("rm2", "B")]
+        assert [c.title for c in dom.charts(rows, TITLES)] == ["AUM"]
