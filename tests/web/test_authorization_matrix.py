@@ -33,6 +33,7 @@ from fincrm.reports import service as reports_service
 from fincrm.web.app import create_app
 from tests.web.conftest import NOW, sign_in
 from tests.web.test_crisis import matrix_draft
+from tests.web.test_drills import ANSWER as DRILL_ANSWER
 from tests.web.test_drills import matrix_drill
 from tests.web.test_precall import fresh_question, spin_ready
 from tests.web.test_testimonials import fresh_testimonial
@@ -418,13 +419,11 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/api/v1/drills"): Expect(
         row(403, 403, 201, 403, 403, 403), json=lambda c: {"scenario_key": "account_down_30", "rm": "rm001"}
     ),
-    ("POST", "/api/v1/drills/submissions"): Expect(
-        row(200, 200, 403, 403, 403, 403),
-        json=lambda c: matrix_drill(c, answered=False),
+    ("POST", "/api/v1/drills/{drill_id}/answer"): Expect(
+        row(200, 200, 403, 403, 403, 403), json=lambda c: {"message": DRILL_ANSWER}
     ),
-    ("POST", "/api/v1/drills/reviews"): Expect(
-        row(403, 403, 200, 403, 403, 403),
-        json=lambda c: matrix_drill(c, answered=True),
+    ("POST", "/api/v1/drills/{drill_id}/review"): Expect(
+        row(403, 403, 200, 403, 403, 403), json=lambda c: {"adjustment": 0, "comment": "矩阵测试"}
     ),
     ("GET", "/api/v1/drills/scores"): Expect(row(200, 200, 200, 403, 403, 403)),
     # --- testimonials (cases/testimonials_api.py): stories are client data of the teller's book; RMs and team
@@ -444,10 +443,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
             "expires_on": str(NOW.date() + timedelta(days=30)),
         },
     ),
-    ("POST", "/api/v1/testimonials/uses"): Expect(
+    ("POST", "/api/v1/testimonials/{testimonial_id}/uses"): Expect(
         row(201, 404, 201, 403, 403, 403),
         json=lambda c: {
-            "testimonial_id": fresh_testimonial(c.world.institution, c.party_no),
             "target_kind": "content_piece",
             "new_piece": {
                 "title_zh": "矩阵",
@@ -457,12 +455,8 @@ EXPECTED: dict[tuple[str, str], Expect] = {
             },
         },
     ),
-    ("POST", "/api/v1/testimonials/withdrawals"): Expect(
-        row(200, 404, 200, 403, 200, 403),
-        json=lambda c: {
-            "testimonial_id": fresh_testimonial(c.world.institution, c.party_no),
-            "reason": "matrix",
-        },
+    ("POST", "/api/v1/testimonials/{testimonial_id}/withdrawal"): Expect(
+        row(200, 404, 200, 403, 200, 403), json=lambda c: {"reason": "matrix"}
     ),
     ("POST", "/api/v1/testimonials/sweep"): Expect(row(403, 403, 200, 403, 200, 200)),
     # --- pre-call brief and SPIN library (team/precall_api.py): the brief is a client read like the 360; the
@@ -476,16 +470,11 @@ EXPECTED: dict[tuple[str, str], Expect] = {
             {"topic": "education", "stage": "problem", "text_zh": "矩阵？", "text_en": "Matrix?"},
         )[1],
     ),
-    ("POST", "/api/v1/spin/edits"): Expect(
+    ("PUT", "/api/v1/spin/questions/{question_key}"): Expect(
         row(403, 403, 200, 403, 403, 403),
-        json=lambda c: (
-            spin_ready(c.world.institution),
-            {"key": "education.n1", "stage": "need_payoff", "text_zh": "矩阵？", "text_en": "Matrix?"},
-        )[1],
+        json=lambda c: {"stage": "need_payoff", "text_zh": "矩阵？", "text_en": "Matrix?"},
     ),
-    ("POST", "/api/v1/spin/retirements"): Expect(
-        row(403, 403, 200, 403, 403, 403), json=lambda c: {"key": fresh_question(c.world.institution)}
-    ),
+    ("POST", "/api/v1/spin/questions/{question_key}/retirement"): Expect(row(403, 403, 200, 403, 403, 403)),
 }
 
 
@@ -792,6 +781,13 @@ class World:
                     file = joint.add_attachment(s, me, opened.id, file_name="m.txt", content_type="text/plain",
                                                 data=b"matrix", now=NOW)  # fmt: skip
                     values["case_id"], values["attachment_id"] = str(opened.id), str(file.id)
+        # --- drills, testimonials and the SPIN library: a fresh one for each call ---
+        if "{drill_id}" in path:
+            values["drill_id"] = str(matrix_drill(case, answered=path.endswith("/review")))
+        if "{testimonial_id}" in path:
+            values["testimonial_id"] = str(fresh_testimonial(self.institution, case.party_no))
+        if "{question_key}" in path:
+            values["question_key"] = fresh_question(self.institution)
         return path.format(**values)
 
 

@@ -69,13 +69,13 @@ def test_api_assign_submit_review_and_scores(client) -> None:
     assert made.status_code == 201, made.text
     drill = made.json()
     assert drill["figures"]["kind"] == "shocks" and drill["client"]["kind"] == "demo"
-    early = client.post("/api/v1/drills/reviews", json={"drill_id": drill["id"], "comment": "x"}, headers=h)
+    early = client.post(f"/api/v1/drills/{drill['id']}/review", json={"comment": "x"}, headers=h)
     assert early.status_code == 422
     client.post("/logout", data={"csrf_token": csrf})
     csrf = sign_in(client, "rm001")
     fall = drill["figures"]["fall_pct"]
-    answer = client.post("/api/v1/drills/submissions", headers={"X-CSRF-Token": csrf},
-                         json={"drill_id": drill["id"], "message": ANSWER.replace("30%", f"{fall}%")}).json()  # fmt: skip
+    answer = client.post(f"/api/v1/drills/{drill['id']}/answer", headers={"X-CSRF-Token": csrf},
+                         json={"message": ANSWER.replace("30%", f"{fall}%")}).json()  # fmt: skip
     assert answer["status"] == "submitted" and {c["key"] for c in answer["checks"]} == {
         "sandwich",
         "facts",
@@ -88,9 +88,9 @@ def test_api_assign_submit_review_and_scores(client) -> None:
                        headers={"X-CSRF-Token": csrf}).status_code == 403  # fmt: skip
 
 
-def matrix_drill(case, *, answered: bool) -> dict:
-    """For the authorization matrix: a fresh drill lead01 gives rm001 (answered by rm001 when
-    ``answered``), and the body of the answer (not answered) or of the review (answered)."""
+def matrix_drill(case, *, answered: bool) -> int:
+    """For the authorization matrix: the id of a fresh drill lead01 gives rm001 (answered by rm001
+    when ``answered``, so that it can be reviewed)."""
     from datetime import UTC, datetime
 
     from sqlalchemy import select
@@ -111,5 +111,4 @@ def matrix_drill(case, *, answered: bool) -> dict:
         )
         if answered:
             drills.submit_drill(s, rm, made.id, call_notes="", message=ANSWER, now=now)
-            return {"drill_id": made.id, "adjustment": 0, "comment": "矩阵测试"}
-        return {"drill_id": made.id, "message": ANSWER}
+        return made.id

@@ -149,7 +149,10 @@ class TestLibraryPage:
                           json={"topic": "education", "stage": "implication", "text_zh": "汇率变化呢？", "text_en": "And FX?"})  # fmt: skip
         assert added.status_code == 201
         key = added.json()["key"]
-        retired = lead.post("/api/v1/spin/retirements", headers={"X-CSRF-Token": csrf}, json={"key": key})
+        edited = lead.put(f"/api/v1/spin/questions/{key}", headers={"X-CSRF-Token": csrf},
+                          json={"stage": "problem", "text_zh": "汇率波动影响学费吗？", "text_en": "Does FX move the fees?"})  # fmt: skip
+        assert edited.status_code == 200 and edited.json()["text_zh"] == "汇率波动影响学费吗？"
+        retired = lead.post(f"/api/v1/spin/questions/{key}/retirement", headers={"X-CSRF-Token": csrf})
         assert retired.json()["status"] == "retired"
-        again = lead.post("/api/v1/spin/retirements", headers={"X-CSRF-Token": csrf}, json={"key": key})
+        again = lead.post(f"/api/v1/spin/questions/{key}/retirement", headers={"X-CSRF-Token": csrf})
         assert again.status_code == 422

@@ -117,18 +117,16 @@ class TestApi:
         assert made.json()["usable_for"] == ["content_piece"]
         usable = c.get("/api/v1/testimonials", params={"usable_for": "content_piece"}).json()
         assert tid in [t["id"] for t in usable]
-        use = c.post("/api/v1/testimonials/uses", headers=h, json={
-            "testimonial_id": tid, "target_kind": "content_piece",
+        use = c.post(f"/api/v1/testimonials/{tid}/uses", headers=h, json={
+            "target_kind": "content_piece",
             "new_piece": {"title_zh": "见证", "title_en": "Story", "summary_zh": "授权", "summary_en": "Consent"}})  # fmt: skip
         assert use.status_code == 201 and use.json()["target_kind"] == "content_piece"
-        refused = c.post("/api/v1/testimonials/uses", headers=h,
-                         json={"testimonial_id": tid, "target_kind": "message", "client_no": own})  # fmt: skip
+        refused = c.post(f"/api/v1/testimonials/{tid}/uses", headers=h,
+                         json={"target_kind": "message", "client_no": own})  # fmt: skip
         assert refused.status_code == 422 and refused.json()["errors"][0]["msg"].startswith(
             "the consent does not cover"
         )
-        done = c.post(
-            "/api/v1/testimonials/withdrawals", headers=h, json={"testimonial_id": tid, "reason": "撤回"}
-        )
+        done = c.post(f"/api/v1/testimonials/{tid}/withdrawal", headers=h, json={"reason": "撤回"})
         assert done.status_code == 200 and done.json()["pieces"] == 1
         mine = c.get(f"/api/v1/clients/{own}/testimonials").json()
         assert next(t for t in mine if t["id"] == tid)["status"] == "withdrawn"
@@ -141,9 +139,9 @@ class TestApi:
         assert bad.status_code == 422
         assert {"ok", "error", "errors", "code", "status"} <= set(bad.json())
         assert {e["loc"][0] for e in bad.json()["errors"]} == {"scopes", "expires_on"}
-        missing = c.post("/api/v1/testimonials/withdrawals", headers={"X-CSRF-Token": csrf},
-                         json={"testimonial_id": 999999, "reason": "x"})  # fmt: skip
+        missing = c.post("/api/v1/testimonials/999999/withdrawal", headers={"X-CSRF-Token": csrf},
+                         json={"reason": "x"})  # fmt: skip
         assert missing.status_code == 404
-        unknown = c.post("/api/v1/testimonials/uses", headers={"X-CSRF-Token": csrf},
-                         json={"testimonial_id": 1, "target_kind": "billboard"})  # fmt: skip
+        unknown = c.post("/api/v1/testimonials/1/uses", headers={"X-CSRF-Token": csrf},
+                         json={"target_kind": "billboard"})  # fmt: skip
         assert unknown.status_code == 422

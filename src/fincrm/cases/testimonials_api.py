@@ -28,6 +28,7 @@ router = APIRouter(tags=["cases"])
 WebDep = Annotated[Web, Depends(resolve)]
 CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
 ClientNo = Annotated[str, Path(max_length=32)]
+TestimonialId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("/testimonials", response_model=list[TestimonialRead])
@@ -71,21 +72,23 @@ def record(
         )
 
 
-@router.post("/testimonials/uses", response_model=UseRead, status_code=201)
-def use(web: WebDep, body: UseCreate, x_csrf_token: CsrfHeader = None) -> UseRead:
+@router.post("/testimonials/{testimonial_id}/uses", response_model=UseRead, status_code=201)
+def use(
+    web: WebDep, testimonial_id: TestimonialId, body: UseCreate, x_csrf_token: CsrfHeader = None
+) -> UseRead:
     """Put a usable story into a content piece (new or existing) or send it to a client of your book."""
     me = web.require()
     web.check_csrf(x_csrf_token)
     with web.uow() as session:
         if body.target_kind == td.CONTENT_PIECE:
             made = testimonials.use_in_content(
-                session, me, web.settings, body.testimonial_id, piece_id=body.piece_id, now=web.now(),
+                session, me, web.settings, testimonial_id, piece_id=body.piece_id, now=web.now(),
                 new_piece=_piece(body.new_piece) if body.new_piece else None,
             )  # fmt: skip
         elif body.target_kind == td.MESSAGE:
             if not body.client_no:
                 raise InputError("name the recipient", errors=[FieldError(("client_no",), "required", None)])
-            made = testimonials.share_with_client(session, me, web.settings, body.testimonial_id,
+            made = testimonials.share_with_client(session, me, web.settings, testimonial_id,
                                                   party_no=body.client_no, channel=body.channel, now=web.now())  # fmt: skip
         else:
             raise InputError("unknown use", errors=[
@@ -99,16 +102,16 @@ def _piece(p: NewPiece) -> testimonials.PieceFields:
     )
 
 
-@router.post("/testimonials/withdrawals", response_model=RevokedRead)
-def withdraw(web: WebDep, body: WithdrawalCreate, x_csrf_token: CsrfHeader = None) -> RevokedRead:
+@router.post("/testimonials/{testimonial_id}/withdrawal", response_model=RevokedRead)
+def withdraw(
+    web: WebDep, testimonial_id: TestimonialId, body: WithdrawalCreate, x_csrf_token: CsrfHeader = None
+) -> RevokedRead:
     """The client withdrew consent: every use is revoked at once (content pieces, waiting messages)."""
     me = web.require()
     web.check_csrf(x_csrf_token)
     with web.uow() as session:
         return RevokedRead.of(
-            testimonials.withdraw_testimonial(
-                session, me, body.testimonial_id, reason=body.reason, now=web.now()
-            )
+            testimonials.withdraw_testimonial(session, me, testimonial_id, reason=body.reason, now=web.now())
         )
 
 

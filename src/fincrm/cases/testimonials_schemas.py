@@ -104,7 +104,6 @@ class NewPiece(BaseModel):
 
 
 class UseCreate(BaseModel):
-    testimonial_id: int = Field(ge=1, le=2**63 - 1)
     target_kind: str = Field(max_length=16, description="content_piece or message")
     piece_id: int | None = Field(
         default=None, ge=1, le=2**63 - 1, description="content_piece: an existing piece"
@@ -119,7 +118,6 @@ class UseCreate(BaseModel):
 
 
 class WithdrawalCreate(BaseModel):
-    testimonial_id: int = Field(ge=1, le=2**63 - 1)
     reason: str = Field(max_length=td.REASON_MAX)
 
 

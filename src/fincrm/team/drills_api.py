@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 
 from fincrm.team import drills
 from fincrm.team.drills_schemas import (
@@ -24,6 +24,7 @@ from fincrm.web.context import CSRF_HEADER, Web, resolve
 router = APIRouter(tags=["team"])
 WebDep = Annotated[Web, Depends(resolve)]
 CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
+DrillId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SCORE_WINDOW_DAYS = 90  # default period of the training records
 
 
@@ -54,28 +55,30 @@ def assign(web: WebDep, body: DrillCreate, x_csrf_token: CsrfHeader = None) -> D
         return DrillRead.of(drills.get_drill(session, me, made.id))
 
 
-@router.post("/drills/submissions", response_model=DrillRead)
-def submit(web: WebDep, body: SubmissionCreate, x_csrf_token: CsrfHeader = None) -> DrillRead:
+@router.post("/drills/{drill_id}/answer", response_model=DrillRead)
+def submit(
+    web: WebDep, drill_id: DrillId, body: SubmissionCreate, x_csrf_token: CsrfHeader = None
+) -> DrillRead:
     """Answer your drill: call notes and the message, scored at once by the automatic checks."""
     me = web.require()
     web.check_csrf(x_csrf_token)
     with web.uow() as session:
         drills.submit_drill(
-            session, me, body.drill_id, call_notes=body.call_notes, message=body.message, now=web.now()
+            session, me, drill_id, call_notes=body.call_notes, message=body.message, now=web.now()
         )
-        return DrillRead.of(drills.get_drill(session, me, body.drill_id))
+        return DrillRead.of(drills.get_drill(session, me, drill_id))
 
 
-@router.post("/drills/reviews", response_model=DrillRead)
-def review(web: WebDep, body: ReviewCreate, x_csrf_token: CsrfHeader = None) -> DrillRead:
+@router.post("/drills/{drill_id}/review", response_model=DrillRead)
+def review(web: WebDep, drill_id: DrillId, body: ReviewCreate, x_csrf_token: CsrfHeader = None) -> DrillRead:
     """Review an answered drill of your team: points added or taken and a comment."""
     me = web.require()
     web.check_csrf(x_csrf_token)
     with web.uow() as session:
         drills.review_drill(
-            session, me, body.drill_id, adjustment=body.adjustment, comment=body.comment, now=web.now()
+            session, me, drill_id, adjustment=body.adjustment, comment=body.comment, now=web.now()
         )
-        return DrillRead.of(drills.get_drill(session, me, body.drill_id))
+        return DrillRead.of(drills.get_drill(session, me, drill_id))
 
 
 @router.get("/drills/scores", response_model=list[TrainingRecordRead])

@@ -40,13 +40,11 @@ class DrillCreate(BaseModel):
 
 
 class SubmissionCreate(BaseModel):
-    drill_id: int = Field(ge=1, le=2**63 - 1)
     call_notes: str = Field("", max_length=dd.ANSWER_MAX)
     message: str = Field(min_length=1, max_length=dd.ANSWER_MAX)
 
 
 class ReviewCreate(BaseModel):
-    drill_id: int = Field(ge=1, le=2**63 - 1)
     adjustment: int = Field(0, ge=-dd.MAX_ADJUSTMENT, le=dd.MAX_ADJUSTMENT, description="points")
     comment: str = Field(min_length=1, max_length=2000)
 

@@ -16,13 +16,13 @@ from fincrm.team.precall_schemas import (
     QuestionCreate,
     QuestionEdit,
     QuestionRead,
-    QuestionRetire,
 )
 from fincrm.web.context import CSRF_HEADER, Web, resolve
 
 router = APIRouter(tags=["team"])
 WebDep = Annotated[Web, Depends(resolve)]
 CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
+QuestionKey = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/clients/{party_no}/pre-call", response_model=PreCallRead)
@@ -58,20 +58,22 @@ def add_question(web: WebDep, body: QuestionCreate, x_csrf_token: CsrfHeader = N
                                           text_en=body.text_en, now=web.now()))  # fmt: skip
 
 
-@router.post("/spin/edits", response_model=QuestionRead)
-def edit_question(web: WebDep, body: QuestionEdit, x_csrf_token: CsrfHeader = None) -> QuestionRead:
+@router.put("/spin/questions/{question_key}", response_model=QuestionRead)
+def edit_question(
+    web: WebDep, question_key: QuestionKey, body: QuestionEdit, x_csrf_token: CsrfHeader = None
+) -> QuestionRead:
     """Change a question's stage or texts (team leads)."""
     me = web.require()
     web.check_csrf(x_csrf_token)
     with web.uow() as session:
-        return _read(precall.edit_question(session, me, body.key, stage=body.stage, text_zh=body.text_zh,
+        return _read(precall.edit_question(session, me, question_key, stage=body.stage, text_zh=body.text_zh,
                                            text_en=body.text_en, now=web.now()))  # fmt: skip
 
 
-@router.post("/spin/retirements", response_model=QuestionRead)
-def retire_question(web: WebDep, body: QuestionRetire, x_csrf_token: CsrfHeader = None) -> QuestionRead:
+@router.post("/spin/questions/{question_key}/retirement", response_model=QuestionRead)
+def retire_question(web: WebDep, question_key: QuestionKey, x_csrf_token: CsrfHeader = None) -> QuestionRead:
     """Stop suggesting a question (team leads); it stays on record."""
     me = web.require()
     web.check_csrf(x_csrf_token)
     with web.uow() as session:
-        return _read(precall.retire_question(session, me, body.key, now=web.now()))
+        return _read(precall.retire_question(session, me, question_key, now=web.now()))

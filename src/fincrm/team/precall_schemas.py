@@ -175,14 +175,9 @@ class QuestionCreate(BaseModel):
 
 
 class QuestionEdit(BaseModel):
-    key: str = Field(max_length=64)
     stage: str = Field(max_length=16)
     text_zh: str = Field(max_length=pd.TEXT_MAX)
     text_en: str = Field(max_length=pd.TEXT_MAX)
-
-
-class QuestionRetire(BaseModel):
-    key: str = Field(max_length=64)
 
 
 class ImportedRead(BaseModel):
