@@ -9,9 +9,9 @@ Other roles read no team figures (compliance reads the underlying pages: complai
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 
 import pyarrow as pa
@@ -282,19 +282,19 @@ COLUMNS = (  # (header key, value of a row); headers are translated by the calle
 PERCENT_COLUMNS = (N_("Key persons covered"), N_("SLA adherence"))
 
 
-def workbook(dash: Dashboard, *, gettext: object, tz: object) -> bytes:
+def workbook(dash: Dashboard, *, gettext: Callable[[str], str], tz: tzinfo) -> bytes:
     """The dashboard as an .xlsx file: one sheet with a row per RM and the total, headers in the
     caller's language (``gettext``), amounts as numbers, rates as percentages."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    _ = gettext  # a callable str -> str
+    _ = gettext
     book = Workbook()
     sheet = book.active
     sheet.title = _("Team dashboard")[:31]
-    start, end = dash.start.astimezone(tz), dash.end.astimezone(tz)  # type: ignore[arg-type]
+    start, end = dash.start.astimezone(tz), dash.end.astimezone(tz)
     sheet.append([f"{dash.total.name}  {start:%Y-%m-%d} .. {end:%Y-%m-%d}"])
-    sheet.append([_(h) for h, _value in COLUMNS])  # type: ignore[operator]
+    sheet.append([_(h) for h, _value in COLUMNS])
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in [*dash.rows, dash.total]:
